@@ -1,0 +1,108 @@
+"""The ``cdh`` command.
+
+Exit codes: 0 every gate passed, 1 a gate failed, 2 bad input (one line on
+stderr, no traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from harness.config import load_pipeline
+from harness.errors import HarnessError
+from harness.pipeline.graph import render_plan
+from harness.pipeline.runner import Run, Runner, new_run_id
+from harness.report.results import stage_table, write_reports
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cdh`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.handler(args)
+    except HarnessError as error:
+        _err(f"cdh: error: {error}")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _err("cdh: interrupted")
+        return EXIT_INTERRUPTED
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdh",
+        description="Run a repository's test pyramid as a gated delivery pipeline.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a pipeline's stages, fail early")
+    run.add_argument(
+        "pipeline", type=Path, help="pipeline file, e.g. pipelines/ci.yaml"
+    )
+    run.add_argument("--env", dest="environment", help="override the environment")
+    run.set_defaults(handler=_run)
+
+    plan = commands.add_parser("plan", help="print the stage graph without running")
+    plan.add_argument("pipeline", type=Path)
+    plan.add_argument("--env", dest="environment")
+    plan.set_defaults(handler=_plan)
+    return parser
+
+
+def _plan(args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(args.pipeline, environment=args.environment)
+    _out(render_plan(pipeline))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(args.pipeline, environment=args.environment)
+    run_id = new_run_id(pipeline)
+    run = Run(pipeline, run_id, pipeline.root / ".cdh" / "runs" / run_id)
+    run.run_dir.mkdir(parents=True, exist_ok=True)
+    _out(f"run {run_id}: {pipeline.name} on the {pipeline.environment} environment")
+
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        Runner(pipeline, run, _out).execute()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        write_reports(run)
+    _out("")
+    _out(stage_table(run))
+    _out(f"\nreports: {run.run_dir}")
+    return run.exit_code
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM takes the same path as Ctrl-C: stop stages, tear down, report."""
+    raise KeyboardInterrupt
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

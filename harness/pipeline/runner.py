@@ -1,0 +1,204 @@
+"""Walks the stage graph: parallel where it can, fail early, always teardown."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness.environments import create_environment
+from harness.environments.base import Deployment, Environment
+from harness.errors import HarnessError
+from harness.model import Pipeline, Stage
+from harness.pipeline.stages import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    ProcessRegistry,
+    StageResult,
+    run_test_stage,
+)
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[str], None]
+
+
+@dataclass
+class Run:
+    """One run of a pipeline and everything the reports need."""
+
+    pipeline: Pipeline
+    run_id: str
+    run_dir: Path
+    started: float = field(default_factory=time.time)
+    finished: float = 0.0
+    results: dict[str, StageResult] = field(default_factory=dict)
+    interrupted: bool = False
+    teardown: StageResult | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.interrupted and all(
+            r.status == PASSED for r in self.results.values()
+        )
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 0 if self.passed else 1
+
+
+def new_run_id(pipeline: Pipeline) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+class Runner:
+    """Runs a pipeline's stages as their needs allow.
+
+    Args:
+        pipeline: the loaded pipeline.
+        run_dir: where this run's JUnit files, logs and reports go.
+        emit: receives one line per stage event, for the console.
+    """
+
+    def __init__(self, pipeline: Pipeline, run: Run, emit: Emit) -> None:
+        self.pipeline = pipeline
+        self.run = run
+        self.emit = emit
+        self.processes = ProcessRegistry()
+        self.environment: Environment | None = None
+        self.deployment: Deployment | None = None
+        self._running: dict[Future[StageResult], str] = {}
+
+    def execute(self) -> Run:
+        """Run every stage; teardown runs whatever happens, Ctrl-C included."""
+        pool = ThreadPoolExecutor(max_workers=max(1, len(self.pipeline.stages)))
+        try:
+            self._walk(pool)
+        except KeyboardInterrupt:
+            self.run.interrupted = True
+            self.emit("interrupted: stopping running stages")
+            self.processes.stop_all()
+            self._mark_remaining()
+        finally:
+            # After stop_all, running stages return promptly; a deploy in
+            # progress finishes starting its service so teardown sees it.
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._teardown()
+            self.run.finished = time.time()
+        return self.run
+
+    def _walk(self, pool: ThreadPoolExecutor) -> None:
+        results = self.run.results
+        pending = dict(self.pipeline.stages)
+
+        while pending or self._running:
+            for name, stage in list(pending.items()):
+                blocker = next(
+                    (
+                        n
+                        for n in stage.needs
+                        if n in results and results[n].status != PASSED
+                    ),
+                    None,
+                )
+                if blocker is not None:
+                    del pending[name]
+                    results[name] = StageResult(
+                        name,
+                        SKIPPED,
+                        f"skipped because {blocker} did not pass",
+                        layer=stage.layer.value if stage.layer else None,
+                    )
+                    self._announce(results[name])
+                elif all(n in results for n in stage.needs):
+                    del pending[name]
+                    self.emit(f"> {name:<14} started")
+                    self._running[pool.submit(self._run_stage, stage)] = name
+            done, _ = wait(self._running, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = self._running.pop(future)
+                results[name] = future.result()
+                self._announce(results[name])
+
+    def _run_stage(self, stage: Stage) -> StageResult:
+        started = time.time()
+        log.info("stage %s started", stage.name)
+        try:
+            if stage.action == "deploy":
+                result = self._deploy(stage)
+            else:
+                result = run_test_stage(
+                    stage,
+                    self.run.run_dir,
+                    self.pipeline.root,
+                    self.deployment,
+                    self.processes,
+                )
+        except HarnessError as error:
+            result = StageResult(stage.name, FAILED, str(error))
+        result.started = started
+        result.seconds = time.time() - started
+        log.info(
+            "stage %s %s in %.1fs: %s",
+            stage.name,
+            result.status,
+            result.seconds,
+            result.reason,
+        )
+        return result
+
+    def _deploy(self, stage: Stage) -> StageResult:
+        environment = create_environment(
+            self.pipeline.environment, self.run.run_dir, tenant=self.run.run_id
+        )
+        self.environment = environment
+        deployment = environment.deploy(self.pipeline.system)
+        self.deployment = deployment
+        deployment.write(self.run.run_dir / "environment.json")
+        deployment.write(self.pipeline.root / ".cdh" / "environment.json")
+        services = ", ".join(f"{n} {u}" for n, u in deployment.services.items())
+        return StageResult(stage.name, PASSED, f"{deployment.backend}: {services}")
+
+    def _teardown(self) -> None:
+        started = time.time()
+        result = StageResult("teardown", PASSED, "nothing deployed")
+        if self.environment is not None:
+            try:
+                self.environment.collect_logs()
+                self.environment.teardown()
+                result.reason = f"{self.environment.name} environment removed"
+            except HarnessError as error:
+                result = StageResult("teardown", FAILED, str(error))
+            except BaseException:
+                # A second Ctrl-C during teardown: finish the job anyway.
+                self.environment.teardown()
+                raise
+        result.started = started
+        result.seconds = time.time() - started
+        self.run.teardown = result
+        self._announce(result)
+
+    def _mark_remaining(self, reason: str) -> None:
+        for name, stage in self.pipeline.stages.items():
+            current = self.run.results.get(name)
+            if current is None:
+                self.run.results[name] = StageResult(
+                    name,
+                    SKIPPED,
+                    reason,
+                    layer=stage.layer.value if stage.layer else None,
+                )
+
+    def _announce(self, result: StageResult) -> None:
+        mark = {PASSED: "+", FAILED: "x", SKIPPED: "-"}[result.status]
+        took = "" if result.status == SKIPPED else f" in {result.seconds:.1f}s"
+        self.emit(f"{mark} {result.name:<14} {result.status}{took}: {result.reason}")

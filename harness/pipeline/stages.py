@@ -1,0 +1,229 @@
+"""Running one stage: a pytest session for a layer, or the deploy action."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.environments.base import Deployment
+from harness.model import Stage
+from harness.report.junit import TestCounts, UnreadableResultsError, read_junit
+
+log = logging.getLogger(__name__)
+
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+
+# pytest's exit codes that mean the session ran to its end: all passed,
+# some failed, no tests collected. Anything else is a crash or a usage error.
+_COMPLETED = {0, 1, 5}
+
+
+@dataclass
+class StageResult:
+    """What happened to one stage, as results.json records it."""
+
+    name: str
+    status: str
+    reason: str = ""
+    seconds: float = 0.0
+    started: float = 0.0
+    layer: str | None = None
+    tests: TestCounts | None = None
+    junit: str | None = None
+    log: str | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+class ProcessRegistry:
+    """The stage subprocesses alive now, so an interrupt can stop them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: dict[int, subprocess.Popen[bytes]] = {}
+        self.cancelled = threading.Event()
+
+    def add(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes[process.pid] = process
+
+    def remove(self, process: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._processes.pop(process.pid, None)
+
+    def stop_all(self) -> None:
+        """SIGINT each stage's process group, so its own teardown runs."""
+        self.cancelled.set()
+        with self._lock:
+            processes = list(self._processes.values())
+        for process in processes:
+            _signal_group(process, signal.SIGINT)
+        deadline = time.monotonic() + 15.0
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def pytest_command(
+    stage: Stage, run_dir: Path, root: Path, deployment: Deployment | None
+) -> list[str]:
+    """The pytest session a test stage runs, selecting its layer."""
+    assert stage.layer is not None
+    paths = list(stage.paths) or [f"suites/{stage.layer.value}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        stage.layer.value,
+        *paths,
+        f"--junitxml={run_dir / 'junit' / f'{stage.name}.xml'}",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={root}",
+        "-o",
+        f"junit_suite_name={stage.name}",
+    ]
+    if deployment is not None and stage.layer.needs_environment:
+        command.append(f"--environment={run_dir / 'environment.json'}")
+    if stage.load is not None:
+        load = stage.load
+        command += [
+            f"--load-users={load.users}",
+            f"--load-spawn-rate={load.spawn_rate:g}",
+            f"--load-duration={load.duration:g}s",
+            f"--load-target={load.target}",
+            f"--load-results={run_dir / 'load' / 'results.json'}",
+            f"--load-dir={run_dir / 'load'}",
+        ]
+        command += [f"--load-threshold={t.text}" for t in stage.thresholds]
+    return command + list(stage.pytest_args)
+
+
+def run_test_stage(
+    stage: Stage,
+    run_dir: Path,
+    root: Path,
+    deployment: Deployment | None,
+    processes: ProcessRegistry,
+) -> StageResult:
+    """Run a layer's pytest session and decide its gate, failing closed."""
+    assert stage.layer is not None
+    result = StageResult(stage.name, FAILED, layer=stage.layer.value)
+    log_path = run_dir / "stages" / f"{stage.name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    (run_dir / "junit").mkdir(exist_ok=True)
+    result.log = str(log_path.relative_to(run_dir))
+    junit = run_dir / "junit" / f"{stage.name}.xml"
+    result.junit = str(junit.relative_to(run_dir))
+    command = pytest_command(stage, run_dir, root, deployment)
+    env = {**os.environ, "CDH_RUN_DIR": str(run_dir), "CDH_STAGE": stage.name}
+
+    with log_path.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        processes.add(process)
+        log.info("stage %s: pytest pid=%s", stage.name, process.pid)
+        try:
+            code = process.wait(timeout=stage.timeout)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+            result.reason = f"timed out after {stage.timeout:g}s"
+            return result
+        finally:
+            processes.remove(process)
+
+    if processes.cancelled.is_set():
+        result.reason = "interrupted"
+        return result
+    return _decide(stage, result, code, junit, run_dir)
+
+
+def _decide(
+    stage: Stage, result: StageResult, code: int, junit: Path, run_dir: Path
+) -> StageResult:
+    if code < 0:
+        result.reason = f"pytest was killed by signal {-code}"
+        return result
+    if code not in _COMPLETED:
+        result.reason = (
+            f"pytest ended with exit code {code} (interrupted, internal or usage "
+            f"error) — see {result.log}"
+        )
+        return result
+    try:
+        counts = read_junit(junit)
+    except UnreadableResultsError as error:
+        result.reason = str(error)
+        return result
+
+    result.tests = counts
+    if counts.total == 0 and not stage.allow_empty:
+        result.reason = "selected no tests — add tests or set allow_empty: true"
+        return result
+    broken = counts.failed + counts.errors
+    if broken > stage.gate.max_failures:
+        first = counts.failures[0] if counts.failures else None
+        detail = f"; first: {first.test}: {first.message}" if first else ""
+        result.reason = f"{broken} of {counts.total} tests failed{detail}"
+        return result
+    if stage.load is not None:
+        return _decide_load(result, run_dir)
+
+    result.status = PASSED
+    result.reason = f"{counts.passed} passed" + (
+        f", {counts.skipped} skipped" if counts.skipped else ""
+    )
+    return result
+
+
+def _decide_load(result: StageResult, run_dir: Path) -> StageResult:
+    path = run_dir / "load" / "results.json"
+    try:
+        figures = json.loads(path.read_text())
+        verdicts = figures["verdicts"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        result.reason = f"no load results in {path} ({error})"
+        return result
+    result.figures = figures
+    failed = [v for v in verdicts if not v.get("passed")]
+    if failed or not verdicts:
+        result.reason = "; ".join(str(v.get("threshold")) for v in failed) or (
+            "no thresholds evaluated"
+        )
+        return result
+    result.status = PASSED
+    result.reason = ", ".join(_verdict_text(v) for v in verdicts)
+    return result
+
+
+def _verdict_text(verdict: dict[str, Any]) -> str:
+    measured = verdict.get("measured")
+    shown = f"{measured:.3g}" if isinstance(measured, (int, float)) else "n/a"
+    return f"{verdict.get('threshold')} ({shown})"
