@@ -62,7 +62,7 @@ def test_tests_with_two_layers_or_none_are_refused_with_a_list(
             "ERROR: 2 test(s) have no layer or two:",
             "  suites/misc/test_c.py::test_none: no layer",
             "  suites/unit/test_a.py::test_both: two layers (integration, unit)",
-            "Put each test under suites/<layer>/ or give it exactly one of the markers*",
+            "Put each test under suites/<layer>/ or give it exactly one of the*",
         ]
     )
 

@@ -115,7 +115,7 @@ class Runner:
                     results[name] = StageResult(
                         name,
                         SKIPPED,
-                        f"skipped because {blocker} did not pass",
+                        f"because {blocker} did not pass",
                         layer=stage.layer.value if stage.layer else None,
                     )
                     self._announce(results[name])
@@ -187,18 +187,29 @@ class Runner:
         self.run.teardown = result
         self._announce(result)
 
-    def _mark_remaining(self, reason: str) -> None:
+    def _mark_remaining(self) -> None:
+        interrupted = set(self._running.values())
         for name, stage in self.pipeline.stages.items():
-            current = self.run.results.get(name)
-            if current is None:
-                self.run.results[name] = StageResult(
-                    name,
+            if name in self.run.results:
+                continue
+            status, reason = (
+                (FAILED, "interrupted")
+                if name in interrupted
+                else (
                     SKIPPED,
-                    reason,
-                    layer=stage.layer.value if stage.layer else None,
+                    "because the run was interrupted",
                 )
+            )
+            self.run.results[name] = StageResult(
+                name, status, reason, layer=stage.layer.value if stage.layer else None
+            )
 
     def _announce(self, result: StageResult) -> None:
         mark = {PASSED: "+", FAILED: "x", SKIPPED: "-"}[result.status]
-        took = "" if result.status == SKIPPED else f" in {result.seconds:.1f}s"
-        self.emit(f"{mark} {result.name:<14} {result.status}{took}: {result.reason}")
+        if result.status == SKIPPED:
+            self.emit(f"{mark} {result.name:<14} skipped {result.reason}")
+            return
+        self.emit(
+            f"{mark} {result.name:<14} {result.status} in {result.seconds:.1f}s: "
+            f"{result.reason}"
+        )

@@ -87,7 +87,7 @@ def pytest_command(
 ) -> list[str]:
     """The pytest session a test stage runs, selecting its layer."""
     assert stage.layer is not None
-    paths = list(stage.paths) or [f"suites/{stage.layer.value}"]
+    paths = [p for p in _paths(stage) if (root / p).exists()]
     command = [
         sys.executable,
         "-m",
@@ -118,6 +118,21 @@ def pytest_command(
     return command + list(stage.pytest_args)
 
 
+def _paths(stage: Stage) -> list[str]:
+    assert stage.layer is not None
+    return list(stage.paths) or [f"suites/{stage.layer.value}"]
+
+
+def _no_tests(stage: Stage, result: StageResult) -> StageResult:
+    if stage.allow_empty:
+        result.status = PASSED
+        result.reason = "no tests (allow_empty)"
+        result.tests = TestCounts()
+    else:
+        result.reason = "selected no tests — add tests or set allow_empty: true"
+    return result
+
+
 def run_test_stage(
     stage: Stage,
     run_dir: Path,
@@ -134,6 +149,8 @@ def run_test_stage(
     result.log = str(log_path.relative_to(run_dir))
     junit = run_dir / "junit" / f"{stage.name}.xml"
     result.junit = str(junit.relative_to(run_dir))
+    if not any((root / path).exists() for path in _paths(stage)):
+        return _no_tests(stage, result)
     command = pytest_command(stage, run_dir, root, deployment)
     env = {**os.environ, "CDH_RUN_DIR": str(run_dir), "CDH_STAGE": stage.name}
 
@@ -184,9 +201,8 @@ def _decide(
         return result
 
     result.tests = counts
-    if counts.total == 0 and not stage.allow_empty:
-        result.reason = "selected no tests — add tests or set allow_empty: true"
-        return result
+    if counts.total == 0:
+        return _no_tests(stage, result)
     broken = counts.failed + counts.errors
     if broken > stage.gate.max_failures:
         first = counts.failures[0] if counts.failures else None

@@ -1,0 +1,250 @@
+"""The runner: stage graph, gates that fail closed, teardown on every path."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.pipeline.conftest import Repo, alive
+
+FULL = """\
+unit:   {layer: unit}
+deploy: {action: deploy, needs: [unit]}
+api:    {layer: api, needs: [deploy]}
+"""
+
+
+def test_passing_pipeline_exits_0_and_writes_the_run_folder(repo: Repo) -> None:
+    repo.pipeline(FULL)
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    results = repo.results()
+    assert results["status"] == "passed"
+    assert results["layers"] == {"unit": 1, "api": 1}
+    assert [s["status"] for s in results["stages"]] == ["passed"] * 4
+    run_dir = repo.root / ".cdh" / "runs" / results["run_id"]
+    for artefact in ("summary.md", "junit/unit.xml", "junit/api.xml", "logs/web.log"):
+        assert (run_dir / artefact).is_file(), artefact
+    assert "listening" in (run_dir / "logs" / "web.log").read_text()
+
+
+def test_failed_gate_skips_downstream_stages_and_says_why(repo: Repo) -> None:
+    repo.write("suites/unit/test_bad.py", "def test_bad():\n    assert 1 == 2\n")
+    repo.pipeline(FULL)
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("unit")["status"] == "failed"
+    assert repo.stage("unit")["reason"] == (
+        "1 of 2 tests failed; first: suites.unit.test_bad::test_bad: assert 1 == 2"
+    )
+    for name in ("deploy", "api"):
+        assert repo.stage(name)["status"] == "skipped"
+    assert repo.stage("deploy")["reason"] == "because unit did not pass"
+    assert repo.stage("api")["reason"] == "because deploy did not pass"
+    assert "- deploy         skipped because unit did not pass" in result.stdout
+
+
+def test_max_failures_lets_a_stage_pass_with_that_many_failures(repo: Repo) -> None:
+    repo.write("suites/unit/test_bad.py", "def test_bad():\n    assert 1 == 2\n")
+    repo.pipeline("unit: {layer: unit, gate: {max_failures: 1}}\n")
+
+    assert repo.cdh("run", "pipelines/ci.yaml").returncode == 0
+
+
+def test_stage_selecting_no_tests_fails_closed(repo: Repo) -> None:
+    repo.pipeline("integration: {layer: integration}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("integration")["reason"] == (
+        "selected no tests — add tests or set allow_empty: true"
+    )
+
+
+def test_allow_empty_lets_an_empty_stage_pass(repo: Repo) -> None:
+    repo.pipeline("integration: {layer: integration, allow_empty: true}\n")
+
+    assert repo.cdh("run", "pipelines/ci.yaml").returncode == 0
+
+
+def test_killed_pytest_process_fails_the_gate(repo: Repo) -> None:
+    repo.write(
+        "suites/unit/test_die.py",
+        "import os, signal\n\n"
+        "def test_die():\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+    )
+    repo.pipeline("unit: {layer: unit}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("unit")["reason"] == "pytest was killed by signal 9"
+
+
+def test_crashed_session_fails_the_gate(repo: Repo) -> None:
+    repo.write("suites/unit/conftest.py", "raise RuntimeError('broken conftest')\n")
+    repo.pipeline("unit: {layer: unit}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("unit")["reason"].startswith("pytest ended with exit code 4")
+
+
+def test_missing_results_file_fails_the_gate(repo: Repo) -> None:
+    repo.write(
+        "suites/unit/conftest.py",
+        """\
+        import os
+
+        def pytest_unconfigure(config):
+            os.remove(config.option.xmlpath)
+        """,
+    )
+    repo.pipeline("unit: {layer: unit}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("unit")["reason"].startswith("no results file ")
+
+
+def test_unreadable_results_file_fails_the_gate(repo: Repo) -> None:
+    repo.write(
+        "suites/unit/conftest.py",
+        """\
+        import os
+
+        def pytest_unconfigure(config):
+            path = config.option.xmlpath
+            if path:
+                with open(path, "w") as junit:
+                    junit.write("<testsuites><broken")
+        """,
+    )
+    repo.pipeline("unit: {layer: unit}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("unit")["reason"].startswith("unreadable results file ")
+
+
+def test_independent_stages_run_in_parallel(repo: Repo) -> None:
+    repo.write(
+        "suites/integration/test_slow.py",
+        "import time\n\ndef test_a():\n    time.sleep(2)\n",
+    )
+    repo.write(
+        "suites/contract/test_slow.py",
+        "import time\n\ndef test_b():\n    time.sleep(2)\n",
+    )
+    repo.pipeline(
+        """\
+        integration: {layer: integration}
+        contract:    {layer: contract}
+        """
+    )
+
+    assert repo.cdh("run", "pipelines/ci.yaml").returncode == 0
+
+    first, second = repo.stage("integration"), repo.stage("contract")
+    assert first["started"] < second["started"] + second["seconds"]
+    assert second["started"] < first["started"] + first["seconds"]
+
+
+def test_services_are_stopped_and_ports_freed_after_the_run(repo: Repo) -> None:
+    repo.pipeline(FULL)
+
+    assert repo.cdh("run", "pipelines/ci.yaml").returncode == 0
+
+    environment = json.loads((repo.root / ".cdh" / "environment.json").read_text())
+    (pid,) = environment["details"]["pids"].values()
+    assert not alive(pid)
+    assert port_is_free(environment["services"]["web"])
+
+
+def test_sigint_during_api_stage_tears_down_and_still_reports(repo: Repo) -> None:
+    interrupted_run(repo, signal.SIGINT)
+
+
+def test_sigterm_during_api_stage_tears_down_and_still_reports(repo: Repo) -> None:
+    interrupted_run(repo, signal.SIGTERM)
+
+
+def interrupted_run(repo: Repo, signum: int) -> None:
+    repo.write(
+        "suites/api/test_slow.py",
+        "import time\n\ndef test_slow(service_url):\n    time.sleep(60)\n",
+    )
+    repo.pipeline(FULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "run", "pipelines/ci.yaml"],
+        cwd=repo.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    environment_file = repo.root / ".cdh" / "environment.json"
+    wait_for(lambda: environment_file.exists() and api_log_started(repo))
+
+    process.send_signal(signum)
+    stdout, _ = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stdout
+    assert repo.results()["status"] == "interrupted"
+    assert repo.stage("api")["status"] == "failed"
+    assert repo.stage("api")["reason"] == "interrupted"
+    environment = json.loads(environment_file.read_text())
+    (pid,) = environment["details"]["pids"].values()
+    assert not alive(pid)
+    assert port_is_free(environment["services"]["web"])
+    assert no_process_mentions(str(repo.root))
+
+
+def api_log_started(repo: Repo) -> bool:
+    return any((repo.root / ".cdh" / "runs").glob("*/stages/api.log"))
+
+
+def wait_for(condition: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            time.sleep(1.0)  # let the api session reach its test
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached")
+
+
+def port_is_free(url: str) -> bool:
+    port = int(url.rsplit(":", 1)[1])
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def no_process_mentions(text: str) -> bool:
+    """No live process has ``text`` in its command line or working folder."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cmdline = (
+                Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+            )
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        if alive(int(entry)) and (text in cmdline or cwd.startswith(text)):
+            return False
+    return True
