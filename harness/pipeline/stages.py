@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.environments.base import Deployment
+from harness.load.gate import format_value
 from harness.model import Stage
 from harness.report.junit import TestCounts, UnreadableResultsError, read_junit
+from harness.thresholds import parse_threshold
 
 log = logging.getLogger(__name__)
 
@@ -203,14 +205,14 @@ def _decide(
     result.tests = counts
     if counts.total == 0:
         return _no_tests(stage, result)
+    if stage.load is not None:
+        return _decide_load(result, run_dir)
     broken = counts.failed + counts.errors
     if broken > stage.gate.max_failures:
         first = counts.failures[0] if counts.failures else None
         detail = f"; first: {first.test}: {first.message}" if first else ""
         result.reason = f"{broken} of {counts.total} tests failed{detail}"
         return result
-    if stage.load is not None:
-        return _decide_load(result, run_dir)
 
     result.status = PASSED
     result.reason = f"{counts.passed} passed" + (
@@ -220,6 +222,7 @@ def _decide(
 
 
 def _decide_load(result: StageResult, run_dir: Path) -> StageResult:
+    """A load stage passes when locust ran and every threshold held."""
     path = run_dir / "load" / "results.json"
     try:
         figures = json.loads(path.read_text())
@@ -228,18 +231,26 @@ def _decide_load(result: StageResult, run_dir: Path) -> StageResult:
         result.reason = f"no load results in {path} ({error})"
         return result
     result.figures = figures
+    counts = result.tests
     failed = [v for v in verdicts if not v.get("passed")]
-    if failed or not verdicts:
-        result.reason = "; ".join(str(v.get("threshold")) for v in failed) or (
-            "no thresholds evaluated"
-        )
-        return result
-    result.status = PASSED
-    result.reason = ", ".join(_verdict_text(v) for v in verdicts)
+    if failed:
+        result.reason = "; ".join(_verdict_text(v) for v in failed)
+    elif figures.get("error"):
+        result.reason = str(figures["error"])
+    elif counts is not None and counts.failed + counts.errors:
+        result.reason = f"{counts.failures[0].test}: {counts.failures[0].message}"
+    elif not verdicts:
+        result.reason = "no thresholds evaluated — add a gate to the load stage"
+    else:
+        result.status = PASSED
+        result.reason = ", ".join(_verdict_text(v) for v in verdicts)
     return result
 
 
 def _verdict_text(verdict: dict[str, Any]) -> str:
+    threshold = str(verdict.get("threshold"))
     measured = verdict.get("measured")
-    shown = f"{measured:.3g}" if isinstance(measured, (int, float)) else "n/a"
-    return f"{verdict.get('threshold')} ({shown})"
+    if not isinstance(measured, (int, float)):
+        return f"{threshold}: {verdict.get('reason') or 'no data'}"
+    shown = format_value(parse_threshold(threshold).metric, measured)
+    return f"{threshold}: measured {shown}"

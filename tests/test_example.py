@@ -1,0 +1,121 @@
+"""Acceptance on a temporary copy of the example system."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIED = (
+    "services",
+    "suites",
+    "contracts",
+    "pipelines",
+    "system.yaml",
+    "pyproject.toml",
+)
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(
+                source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy(source, tmp_path / name)
+    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
+    return tmp_path
+
+
+def cdh(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def results(root: Path) -> dict[str, Any]:
+    (run,) = (root / ".cdh" / "runs").iterdir()
+    data: dict[str, Any] = json.loads((run / "results.json").read_text())
+    return data
+
+
+def statuses(root: Path) -> dict[str, tuple[str, str]]:
+    return {s["name"]: (s["status"], s["reason"]) for s in results(root)["stages"]}
+
+
+def rename_in(paths: list[Path], old: str, new: str) -> None:
+    for path in paths:
+        path.write_text(path.read_text().replace(old, new))
+
+
+def test_breaking_provider_change_fails_at_the_contract_gate(example: Path) -> None:
+    # The catalog team renames a response field and updates its own tests:
+    # only the consumers' contracts can notice.
+    catalog_code = list((example / "services" / "catalog").rglob("*.py"))
+    catalog_tests = list((example / "suites" / "unit").glob("test_catalog_*.py"))
+    rename_in(catalog_code + catalog_tests, '"price"', '"unit_price"')
+
+    result = cdh(example, "run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    stages = statuses(example)
+    assert stages["unit"][0] == "passed"
+    assert stages["integration"][0] == "passed"
+    assert stages["contract"][0] == "failed"
+    assert stages["deploy"] == ("skipped", "because contract did not pass")
+    for name in ("api", "e2e", "load"):
+        assert stages[name][0] == "skipped"
+    assert stages["teardown"][0] == "passed"
+
+
+def test_load_gate_out_of_reach_fails_the_load_stage(example: Path) -> None:
+    (example / "pipelines" / "reach.yaml").write_text(
+        "system: ../system.yaml\n"
+        "stages:\n"
+        "  deploy: {action: deploy}\n"
+        "  load:\n"
+        "    layer: load\n"
+        "    needs: [deploy]\n"
+        "    locustfile: suites/load/locustfile.py\n"
+        "    target: storefront\n"
+        "    users: 5\n"
+        "    duration: 3s\n"
+        '    gate: ["p95 < 0.001ms"]\n'
+    )
+
+    result = cdh(example, "run", "pipelines/reach.yaml")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    status, reason = statuses(example)["load"]
+    assert status == "failed"
+    assert "p95 < 0.001ms" in reason
+    verdicts = results(example)["stages"][1]["figures"]["verdicts"]
+    assert verdicts[0]["passed"] is False
+
+
+def test_malformed_pipeline_is_one_line_and_exit_2(example: Path) -> None:
+    (example / "pipelines" / "bad.yaml").write_text(
+        "system: ../system.yaml\nstages:\n  unit: {layer: unit, needs: [nope]}\n"
+    )
+
+    result = cdh(example, "run", "pipelines/bad.yaml")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("cdh: error: pipelines/bad.yaml:3: ")
+    assert "Traceback" not in result.stderr
+    assert not (example / ".cdh" / "runs").exists()
