@@ -15,10 +15,13 @@ point ``harness``). It
 from __future__ import annotations
 
 import logging
+import signal
 import socket
+import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -247,9 +250,17 @@ def _start_local(config: pytest.Config, state: _State) -> Deployment:
     run_dir = config.rootpath / ".cdh" / "pytest"
     environment = LocalEnvironment(run_dir)
     state.environment = environment
+    # pytest turns Ctrl-C into KeyboardInterrupt and unconfigures; SIGTERM
+    # would end the process with the services still running.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
     deployment = environment.deploy(system)
     deployment.write(config.rootpath / ".cdh" / "environment.json")
     return deployment
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="session")

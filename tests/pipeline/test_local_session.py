@@ -1,0 +1,71 @@
+"""A plain `pytest -m api` session brings the local environment up and down."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.pipeline.conftest import Repo, alive
+from tests.pipeline.test_runner import port_is_free, wait_for
+
+
+def test_api_layer_starts_the_local_environment_itself(repo: Repo) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "api",
+            "suites",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout
+    assert "1 passed" in result.stdout
+    environment = json.loads((repo.root / ".cdh" / "environment.json").read_text())
+    (pid,) = environment["details"]["pids"].values()
+    assert not alive(pid)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_session_stops_the_services(repo: Repo, signum: int) -> None:
+    repo.write(
+        "suites/api/test_slow.py",
+        "import time\n\ndef test_slow(service_url):\n    time.sleep(60)\n",
+    )
+    session = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "api",
+            "suites",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=repo.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    environment_file = repo.root / ".cdh" / "environment.json"
+    wait_for(environment_file.exists)
+
+    session.send_signal(signum)
+    session.wait(timeout=30)
+
+    environment = json.loads(environment_file.read_text())
+    (pid,) = environment["details"]["pids"].values()
+    assert not alive(pid)
+    assert port_is_free(environment["services"]["web"])
