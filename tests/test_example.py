@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -56,17 +57,17 @@ def statuses(root: Path) -> dict[str, tuple[str, str]]:
     return {s["name"]: (s["status"], s["reason"]) for s in results(root)["stages"]}
 
 
-def rename_in(paths: list[Path], old: str, new: str) -> None:
+def rename_word(paths: list[Path], old: str, new: str) -> None:
     for path in paths:
-        path.write_text(path.read_text().replace(old, new))
+        path.write_text(re.sub(rf"\b{old}\b", new, path.read_text()))
 
 
 def test_breaking_provider_change_fails_at_the_contract_gate(example: Path) -> None:
-    # The catalog team renames a response field and updates its own tests:
-    # only the consumers' contracts can notice.
+    # The catalog team renames a field everywhere in its code and its own
+    # unit tests: only the consumers' contracts can notice.
     catalog_code = list((example / "services" / "catalog").rglob("*.py"))
     catalog_tests = list((example / "suites" / "unit").glob("test_catalog_*.py"))
-    rename_in(catalog_code + catalog_tests, '"price"', '"unit_price"')
+    rename_word(catalog_code + catalog_tests, "price", "unit_price")
 
     result = cdh(example, "run", "pipelines/ci.yaml")
 
@@ -119,3 +120,19 @@ def test_malformed_pipeline_is_one_line_and_exit_2(example: Path) -> None:
     assert result.stderr.startswith("cdh: error: pipelines/bad.yaml:3: ")
     assert "Traceback" not in result.stderr
     assert not (example / ".cdh" / "runs").exists()
+
+
+@pytest.mark.parametrize("layer", ["unit", "integration", "contract", "api", "e2e"])
+def test_dash_m_runs_only_that_layer_from_the_root(example: Path, layer: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", layer, "-p", "no:cacheprovider"],
+        cwd=example,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout[-2000:]
+    pyramid = result.stdout.split("test pyramid")[1].splitlines()[2:]
+    rows = [line.split()[0] for line in pyramid if line and not line.startswith("=")]
+    assert rows == [layer]
