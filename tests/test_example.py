@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.pipeline.conftest import alive
+from tests.pipeline.test_runner import port_is_free
+
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = (
     "services",
@@ -105,6 +108,12 @@ def test_load_gate_out_of_reach_fails_the_load_stage(example: Path) -> None:
     assert "p95 < 0.001ms" in reason
     verdicts = results(example)["stages"][1]["figures"]["verdicts"]
     assert verdicts[0]["passed"] is False
+    environment = json.loads((example / ".cdh" / "environment.json").read_text())
+    assert len(environment["details"]["pids"]) == 3
+    for pid in environment["details"]["pids"].values():
+        assert not alive(pid)
+    for url in environment["services"].values():
+        assert port_is_free(url)
 
 
 def test_malformed_pipeline_is_one_line_and_exit_2(example: Path) -> None:
@@ -136,3 +145,15 @@ def test_dash_m_runs_only_that_layer_from_the_root(example: Path, layer: str) ->
     pyramid = result.stdout.split("test pyramid")[1].splitlines()[2:]
     rows = [line.split()[0] for line in pyramid if line and not line.startswith("=")]
     assert rows == [layer]
+
+
+def test_plan_prints_the_stage_graph_without_running(example: Path) -> None:
+    result = cdh(example, "plan", "pipelines/ci.yaml")
+
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "pipeline ci (local environment)"
+    assert lines[1].split() == ["1.", "unit", "layer", "unit", "gate:", "all", "pass"]
+    assert lines[3].split()[:2] == ["2.", "contract"]
+    assert lines[-1].split() == ["7.", "teardown", "always"]
+    assert not (example / ".cdh").exists()
