@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from harness.config import load_pipeline
+from harness.environments import check_environment
 from harness.errors import HarnessError
 from harness.pipeline.graph import render_plan
 from harness.pipeline.runner import Run, Runner, new_run_id
@@ -56,7 +57,33 @@ def _parser() -> argparse.ArgumentParser:
         "pipeline", type=Path, help="pipeline file, e.g. pipelines/ci.yaml"
     )
     run.add_argument("--env", dest="environment", help="override the environment")
+    run.add_argument("--context", help="kubeconfig context (kubernetes environment)")
+    run.add_argument(
+        "--keep-on-failure",
+        action="store_true",
+        help="keep a failed run's namespaces for debugging (kubernetes)",
+    )
     run.set_defaults(handler=_run)
+
+    render = commands.add_parser(
+        "render",
+        help="write the manifests a run would apply (PIPELINE) or the "
+        "log-shipping DaemonSet (logging)",
+    )
+    render.add_argument("target", help="a pipeline file, or the word 'logging'")
+    render.add_argument("--env", dest="environment", default="kubernetes")
+    render.add_argument("--out", type=Path, required=True, help="output folder")
+    render.add_argument(
+        "--system", type=Path, help="system file with the logs: bucket (logging)"
+    )
+    render.set_defaults(handler=_render)
+
+    gc = commands.add_parser("gc", help="delete expired tenant namespaces")
+    gc.add_argument("--context", help="kubeconfig context")
+    gc.add_argument(
+        "--all", action="store_true", help="also delete namespaces not yet expired"
+    )
+    gc.set_defaults(handler=_gc)
 
     plan = commands.add_parser("plan", help="print the stage graph without running")
     plan.add_argument("pipeline", type=Path)
@@ -71,10 +98,41 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(args: argparse.Namespace) -> int:
+    from harness.environments import kubernetes
+
+    if args.target == "logging":
+        objects = kubernetes.render_logging_objects(args.system)
+    else:
+        if args.environment != "kubernetes":
+            raise HarnessError(
+                f"cdh render: only --env kubernetes has manifests, not "
+                f"{args.environment!r}"
+            )
+        pipeline = load_pipeline(Path(args.target), environment="kubernetes")
+        objects = kubernetes.render_run(pipeline, new_run_id(pipeline))
+    paths = kubernetes.write_manifests(objects, args.out)
+    _out(f"wrote {len(paths)} manifests to {args.out}")
+    return 0
+
+
+def _gc(args: argparse.Namespace) -> int:
+    from harness.environments.kubernetes import gc_namespaces
+
+    report = gc_namespaces(args.context, include_unexpired=args.all)
+    for name in report.deleted:
+        _out(f"deleted {name}")
+    _out(f"{len(report.deleted)} deleted, {len(report.kept)} not yet expired")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline, environment=args.environment)
+    check_environment(pipeline.environment, context=args.context)
     run_id = new_run_id(pipeline)
     run = Run(pipeline, run_id, pipeline.root / ".cdh" / "runs" / run_id)
+    run.context = args.context
+    run.keep_on_failure = args.keep_on_failure
     run.run_dir.mkdir(parents=True, exist_ok=True)
     _out(f"run {run_id}: {pipeline.name} on the {pipeline.environment} environment")
 

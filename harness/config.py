@@ -174,7 +174,7 @@ def _environment(entry: Entry) -> str:
 
 def _load_system(path: Path, source: str) -> System:
     fields = _top_level(path, source, "services").mapping(
-        ("services",), ("services",), expected="a mapping with services:"
+        ("services", "kubernetes"), ("services",), expected="a mapping with services:"
     )
     listed = fields["services"]
     entries = listed.mapping(expected="a mapping of service name to service")

@@ -104,6 +104,9 @@ class Environment(abc.ABC):
     def teardown(self) -> None:
         """Stop everything deploy started; safe to call twice."""
 
+    def mark_failed(self) -> None:  # noqa: B027 - optional hook, no-op by default
+        """The run failed after deploy; a backend may keep state for debugging."""
+
     def __enter__(self) -> Environment:
         return self
 

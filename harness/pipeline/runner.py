@@ -41,6 +41,8 @@ class Run:
     results: dict[str, StageResult] = field(default_factory=dict)
     interrupted: bool = False
     teardown: StageResult | None = None
+    context: str | None = None
+    keep_on_failure: bool = False
 
     @property
     def passed(self) -> bool:
@@ -158,7 +160,12 @@ class Runner:
 
     def _deploy(self, stage: Stage) -> StageResult:
         environment = create_environment(
-            self.pipeline.environment, self.run.run_dir, tenant=self.run.run_id
+            self.pipeline.environment,
+            self.run.run_dir,
+            tenant=self.run.run_id,
+            pipeline=self.pipeline.name,
+            context=self.run.context,
+            keep_on_failure=self.run.keep_on_failure,
         )
         self.environment = environment
         deployment = environment.deploy(self.pipeline.system)
@@ -173,6 +180,8 @@ class Runner:
         result = StageResult("teardown", PASSED, "nothing deployed")
         if self.environment is not None:
             try:
+                if not self.run.passed:
+                    self.environment.mark_failed()
                 self.environment.collect_logs()
                 self.environment.teardown()
                 result.reason = f"{self.environment.name} environment removed"
