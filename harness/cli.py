@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -19,7 +20,8 @@ from harness.environments import check_environment
 from harness.errors import HarnessError
 from harness.pipeline.graph import render_plan
 from harness.pipeline.runner import Run, Runner, new_run_id
-from harness.report.results import stage_table, write_reports
+from harness.report.html import write_run_reports
+from harness.report.results import publish_step_summary, stage_table, write_reports
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -142,9 +144,11 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         write_reports(run)
+        write_run_reports(run)
+        publish_step_summary(run, os.environ)
     _out("")
     _out(stage_table(run))
-    _out(f"\nreports: {run.run_dir}")
+    _out(f"\nreports: {run.run_dir} (report.html, summary.md, junit.xml)")
     return run.exit_code
 
 

@@ -21,6 +21,7 @@ from typing import TypeVar
 from harness._yaml import Entry, check_cycles, read_document, suggest
 from harness.errors import ConfigError
 from harness.layers import LAYER_NAMES, Layer
+from harness.load.shape import parse_shape
 from harness.model import (
     LoadSettings,
     Pipeline,
@@ -48,7 +49,17 @@ ACTIONS = ("deploy",)
 _SERVICE_KEYS = ("path", "run", "port", "health", "needs", "env", "startup_timeout")
 _PIPELINE_KEYS = ("system", "environment", "name", "stages", "schedules")
 _TEST_KEYS = ("paths", "pytest_args", "allow_empty", "gate")
-_LOAD_KEYS = ("locustfile", "target", "users", "spawn_rate", "duration")
+_LOAD_KEYS = (
+    "locustfile",
+    "target",
+    "users",
+    "spawn_rate",
+    "duration",
+    "min_samples",
+    "target_rps",
+    "workers",
+    "shape",
+)
 _STAGE_KEYS = ("layer", "action", "needs", "timeout", *_TEST_KEYS, *_LOAD_KEYS)
 
 # Service names become Kubernetes object names: RFC 1123 labels.
@@ -417,7 +428,22 @@ def _load_settings(
         users=users,
         spawn_rate=_optional(fields, "spawn_rate", Entry.positive_number, float(users)),
         duration=_optional(fields, "duration", Entry.duration, 30.0),
+        min_samples=_optional(fields, "min_samples", lambda e: e.integer(1), 100),
+        target_rps=_optional(fields, "target_rps", Entry.positive_number, None),
+        workers=_optional(fields, "workers", lambda e: e.integer(0), 0),
+        shape=_optional(fields, "shape", _shape, ""),
     )
+
+
+def _shape(entry: Entry) -> str:
+    text = entry.text()
+    try:
+        parse_shape(text)
+    except ThresholdSyntaxError as error:
+        raise entry.error(
+            f"{entry.name}: {error}", "write steps like 10s:20,30s:20,5s:0"
+        ) from None
+    return text
 
 
 def _schedules(entry: Entry, stages: Collection[str]) -> dict[str, Schedule]:

@@ -88,6 +88,10 @@ class LoadSettings:
     users: int = 10
     spawn_rate: float = 10.0
     duration: float = 30.0
+    min_samples: int = 100
+    target_rps: float | None = None
+    workers: int = 0
+    shape: str = ""
 
 
 @dataclass(frozen=True)

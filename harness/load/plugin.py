@@ -37,32 +37,15 @@ import pytest
 
 from harness.errors import HarnessError, LoadError
 from harness.layers import Layer, layer_from_path
-from harness.load.gate import Verdict, evaluate
+from harness.load.abort import AbortWatch
+from harness.load.gate import Verdict
+from harness.load.options import LoadOptions, read_options
+from harness.load.options import pytest_addoption as pytest_addoption
+from harness.load.outcome import RunFigures, judge_run
 from harness.load.runner import LocustOutcome, LocustRun, run_locust
-from harness.load.stats import RequestStats, read_stats
-from harness.thresholds import (
-    AGGREGATE,
-    Threshold,
-    ThresholdSyntaxError,
-    parse_duration,
-    parse_threshold,
-)
+from harness.load.shape import bounded, length, peak, write_shape
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """The load layer's settings for one session, from options and ini."""
-
-    patterns: tuple[str, ...]
-    users: int
-    spawn_rate: float
-    duration: float
-    target: str
-    thresholds: tuple[Threshold, ...]
-    results: Path | None
-    directory: Path | None
 
 
 @dataclass
@@ -75,75 +58,6 @@ class _State:
 _STATE = pytest.StashKey[_State]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("cd-harness", "cd-harness: the test pyramid")
-    group.addoption(
-        "--load-users",
-        metavar="N",
-        default=None,
-        help="peak concurrent locust users (ini cdh_load_users, default 10)",
-    )
-    group.addoption(
-        "--load-spawn-rate",
-        metavar="N",
-        default=None,
-        help="locust users started per second (ini cdh_load_spawn_rate, default 10)",
-    )
-    group.addoption(
-        "--load-duration",
-        metavar="DURATION",
-        default=None,
-        help="run time of each load run, e.g. 30s or 2m (ini cdh_load_duration, "
-        "default 30s)",
-    )
-    group.addoption(
-        "--load-target",
-        metavar="SERVICE",
-        default=None,
-        help="service of the deployed system the load is aimed at "
-        "(ini cdh_load_target)",
-    )
-    group.addoption(
-        "--load-threshold",
-        metavar="EXPR",
-        action="append",
-        default=None,
-        help="SLO the load run is gated on, e.g. 'p95 < 300ms', 'error_rate "
-        "< 1%%', 'rps > 50'; repeatable, replaces ini cdh_load_thresholds",
-    )
-    group.addoption(
-        "--load-results",
-        metavar="PATH",
-        default=None,
-        help="write each load run's figures and verdicts to this JSON file",
-    )
-    group.addoption(
-        "--load-dir",
-        metavar="DIR",
-        default=None,
-        help="folder for locust's CSV, HTML report and logs (default: a "
-        "temporary folder)",
-    )
-    parser.addini(
-        "cdh_locustfiles",
-        "name patterns of locustfiles under the suites' load folder",
-        type="args",
-        default=["locustfile*.py"],
-    )
-    parser.addini("cdh_load_users", "peak concurrent locust users", default="10")
-    parser.addini(
-        "cdh_load_spawn_rate", "locust users started per second", default="10"
-    )
-    parser.addini("cdh_load_duration", "run time of each load run", default="30s")
-    parser.addini("cdh_load_target", "service the load is aimed at", default="")
-    parser.addini(
-        "cdh_load_thresholds",
-        "SLO thresholds of load runs, one per line",
-        type="linelist",
-        default=[],
-    )
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     # The main plugin registers the layer markers; without it, strict
@@ -152,64 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
         line.split(":")[0].strip() == "load" for line in config.getini("markers")
     ):
         config.addinivalue_line("markers", "load: load test run by locust")
-    config.stash[_STATE] = _State(_read_options(config))
-
-
-def _read_options(config: pytest.Config) -> LoadOptions:
-    def setting(option: str, ini: str) -> tuple[str, str]:
-        """The value of an option or its ini twin, and where it came from."""
-        value = config.getoption(option)
-        if value is not None:
-            return str(value).strip(), "--" + option.replace("_", "-")
-        return str(config.getini(ini)).strip(), f"ini {ini}"
-
-    users_text, source = setting("load_users", "cdh_load_users")
-    users = _positive_number(users_text, source)
-    if users != int(users):
-        raise pytest.UsageError(f"{source}: {users:g} is not a whole number")
-    spawn_rate = _positive_number(*setting("load_spawn_rate", "cdh_load_spawn_rate"))
-    duration_text, source = setting("load_duration", "cdh_load_duration")
-    try:
-        duration = parse_duration(duration_text)
-    except ThresholdSyntaxError as error:
-        raise pytest.UsageError(f"{source}: {error}") from None
-
-    source = "--load-threshold"
-    expressions = config.getoption("load_threshold")
-    if not expressions:
-        source, expressions = (
-            "ini cdh_load_thresholds",
-            config.getini("cdh_load_thresholds"),
-        )
-    thresholds = []
-    for expression in expressions:
-        try:
-            thresholds.append(parse_threshold(expression))
-        except ThresholdSyntaxError as error:
-            raise pytest.UsageError(f"{source}: {error}") from None
-
-    results = config.getoption("load_results")
-    directory = config.getoption("load_dir")
-    return LoadOptions(
-        patterns=tuple(config.getini("cdh_locustfiles")),
-        users=int(users),
-        spawn_rate=spawn_rate,
-        duration=duration,
-        target=setting("load_target", "cdh_load_target")[0],
-        thresholds=tuple(thresholds),
-        results=Path(results).resolve() if results else None,
-        directory=Path(directory).resolve() if directory else None,
-    )
-
-
-def _positive_number(text: str, source: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise pytest.UsageError(f"{source}: {text!r} is not a positive number")
-    return value
+    config.stash[_STATE] = _State(read_options(config))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -252,8 +109,9 @@ class LocustItem(pytest.Item):
 
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
+        interrupted = False
         try:
-            record, verdicts, failure = self._run(state.options)
+            record, verdicts, failure, interrupted = self._run(state.options)
         except (HarnessError, pytest.UsageError) as error:
             record, verdicts, failure = self._record(state.options), [], str(error)
 
@@ -262,12 +120,16 @@ class LocustItem(pytest.Item):
         state.runs.append(record)
         if state.options.results is not None:
             _write_results(state.options.results, state.runs)
+        if interrupted:
+            raise KeyboardInterrupt
         for verdict in verdicts:
             self.user_properties.append(("load_verdict", str(verdict)))
         if failure:
             pytest.fail(failure, pytrace=False)
 
-    def _run(self, options: LoadOptions) -> tuple[dict[str, Any], list[Verdict], str]:
+    def _run(
+        self, options: LoadOptions
+    ) -> tuple[dict[str, Any], list[Verdict], str, bool]:
         if not options.target:
             raise LoadError(
                 "no load target — name the service to load with --load-target "
@@ -283,82 +145,53 @@ class LocustItem(pytest.Item):
         host = session_deployment(self.config).url(options.target)
         directory = options.directory or _temporary_folder(self.config)
         slug = _slug(_relative(self.path, self.config.rootpath).with_suffix(""))
+        steps = bounded(options.shape, options.duration)
+        shape_file, env = write_shape(directory, steps) if steps else (None, {})
         run = LocustRun(
             locustfile=self.path,
             host=host,
-            users=options.users,
+            users=peak(steps) or options.users,
             spawn_rate=options.spawn_rate,
-            duration=options.duration,
+            duration=length(steps) or options.duration,
             csv_prefix=directory / slug,
             html=directory / f"{slug}.html",
             cwd=self.config.rootpath,
+            workers=options.workers,
+            shape_file=shape_file,
+            env=env,
         )
-        outcome = run_locust(run)
+        watch = AbortWatch(options.thresholds, run.csv_prefix, options.min_samples)
+        outcome = run_locust(run, watch if watch else None)
         self.add_report_section("call", "locust", _summary(outcome))
 
-        stats: dict[str, RequestStats] = {}
-        verdicts: list[Verdict] = []
-        try:
-            stats = read_stats(run.csv_prefix)
-        except LoadError as error:
-            failure = str(error)
-        else:
-            verdicts = evaluate(options.thresholds, stats)
-            failure = self._judge(options, host, stats, verdicts)
-        if outcome.returncode != 0:
-            failure = (
-                f"locust exited with code {outcome.returncode} running "
-                f"{self.path.name}; its last output:\n{outcome.stderr_tail()}"
-            )
-
-        record = self._record(options, host, run, stats, verdicts, failure)
-        return record, verdicts, failure
+        figures = judge_run(run, outcome, options)
+        failure = figures.failure(self.path.name, options.target, host)
+        record = self._record(options, host, run, figures, failure)
+        return record, figures.verdicts, failure, outcome.interrupted
 
     def _record(
         self,
         options: LoadOptions,
         host: str = "",
         run: LocustRun | None = None,
-        stats: dict[str, RequestStats] | None = None,
-        verdicts: list[Verdict] | None = None,
+        figures: RunFigures | None = None,
         failure: str = "",
     ) -> dict[str, Any]:
-        return {
+        record = {
             "locustfile": str(self.path),
             "target": options.target,
             "host": host,
-            "users": options.users,
+            "users": run.users if run else options.users,
             "spawn_rate": options.spawn_rate,
-            "duration": options.duration,
-            "stats": {key: entry.to_dict() for key, entry in (stats or {}).items()},
-            "verdicts": [verdict.to_dict() for verdict in verdicts or []],
+            "duration": run.duration if run else options.duration,
+            "workers": options.workers,
+            "shape": [[s.seconds, s.users] for s in options.shape],
             "csv_prefix": str(run.csv_prefix) if run else "",
             "html": str(run.html) if run else "",
             "passed": not failure,
             "error": failure or None,
         }
-
-    def _judge(
-        self,
-        options: LoadOptions,
-        host: str,
-        stats: dict[str, RequestStats],
-        verdicts: list[Verdict],
-    ) -> str:
-        made = stats[AGGREGATE].requests
-        if made and all(verdict.passed for verdict in verdicts):
-            return ""
-
-        lines = [
-            f"load gate failed: {self.path.name} against {options.target} ({host})"
-        ]
-        if not made:
-            lines.append(
-                "  locust made no requests — check that the locustfile's users "
-                "have tasks and reach the host"
-            )
-        lines.extend(f"  {verdict}" for verdict in verdicts)
-        return "\n".join(lines)
+        return {**record, **(figures or RunFigures()).to_dict()}
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"locust run of {self.path.name}"

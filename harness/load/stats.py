@@ -77,6 +77,8 @@ class RequestStats:
     rps: float
     failures_per_s: float
     percentiles: dict[str, float | None] = field(default_factory=dict)
+    histogram: dict[int, int] = field(default_factory=dict, repr=False)
+    """Locust's bucketed response times (ms → count), from its JSON file only."""
 
     @property
     def key(self) -> str:
@@ -94,6 +96,9 @@ class RequestStats:
         Raises:
             KeyError: locust did not report that percentile.
         """
+        if self.histogram:
+            timed = sum(self.histogram.values())
+            return histogram_percentile(self.histogram, timed, value)
         return self.percentiles[percentile_column(value)]
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,6 +143,27 @@ class HistoryPoint:
 def percentile_column(value: float) -> str:
     """Locust's header for a percentile: 95 → ``"95%"``, 99.9 → ``"99.9%"``."""
     return f"{float(value):g}%"
+
+
+def histogram_percentile(
+    histogram: Mapping[int, int], requests: int, value: float
+) -> float | None:
+    """A percentile of bucketed response times, computed the way locust does.
+
+    Locust keeps each response time rounded (to 1ms under 100ms, 10ms under
+    1s, 100ms under 10s, then 1s) and reports the bucket at which the slowest
+    ``100 - value`` percent begin. With few samples a high percentile is
+    therefore the maximum's bucket, which rounding may put above the maximum.
+    """
+    if not requests or not histogram:
+        return None
+    allowed_above = int(requests * value / 100.0)
+    counted = 0
+    for bucket in sorted(histogram, reverse=True):
+        counted += histogram[bucket]
+        if requests - counted <= allowed_above:
+            return float(bucket)
+    return 0.0
 
 
 def stats_path(prefix: Path | str) -> Path:

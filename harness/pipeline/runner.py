@@ -144,6 +144,7 @@ class Runner:
                     self.pipeline.root,
                     self.deployment,
                     self.processes,
+                    pipeline=self.pipeline.name,
                 )
         except HarnessError as error:
             result = StageResult(stage.name, FAILED, str(error))

@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.environments.base import Deployment
 from harness.load.gate import format_value
+from harness.load.options import stage_arguments
 from harness.model import Stage
 from harness.report.junit import TestCounts, UnreadableResultsError, read_junit
 from harness.thresholds import parse_threshold
@@ -85,7 +86,11 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
 
 
 def pytest_command(
-    stage: Stage, run_dir: Path, root: Path, deployment: Deployment | None
+    stage: Stage,
+    run_dir: Path,
+    root: Path,
+    deployment: Deployment | None,
+    pipeline: str = "",
 ) -> list[str]:
     """The pytest session a test stage runs, selecting its layer."""
     assert stage.layer is not None
@@ -116,7 +121,15 @@ def pytest_command(
             f"--load-results={run_dir / 'load' / 'results.json'}",
             f"--load-dir={run_dir / 'load'}",
         ]
-        command += [f"--load-threshold={t.text}" for t in stage.thresholds]
+        command += stage_arguments(
+            stage.thresholds,
+            run_dir,
+            pipeline=pipeline,
+            min_samples=load.min_samples,
+            target_rps=load.target_rps,
+            workers=load.workers,
+            shape=load.shape,
+        )
     return command + list(stage.pytest_args)
 
 
@@ -141,6 +154,7 @@ def run_test_stage(
     root: Path,
     deployment: Deployment | None,
     processes: ProcessRegistry,
+    pipeline: str = "",
 ) -> StageResult:
     """Run a layer's pytest session and decide its gate, failing closed."""
     assert stage.layer is not None
@@ -153,7 +167,7 @@ def run_test_stage(
     result.junit = str(junit.relative_to(run_dir))
     if not any((root / path).exists() for path in _paths(stage)):
         return _no_tests(stage, result)
-    command = pytest_command(stage, run_dir, root, deployment)
+    command = pytest_command(stage, run_dir, root, deployment, pipeline)
     env = {**os.environ, "CDH_RUN_DIR": str(run_dir), "CDH_STAGE": stage.name}
 
     with log_path.open("wb") as output:

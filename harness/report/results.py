@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -86,10 +87,81 @@ def summary_markdown(run: Run) -> str:
         detail = result.reason.replace("|", "\\|")
         cells = [result.name, result.status, tests, f"{result.seconds:.1f}", detail]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += _gate_lines(record["stages"])
+    lines += _failure_lines(record["stages"])
     if record["layers"]:
-        lines += ["", "## Pyramid", "", "| layer | tests |", "|---|---:|"]
-        lines += [f"| {layer} | {count} |" for layer, count in record["layers"].items()]
+        seconds: dict[str, float] = {}
+        for stage in record["stages"]:
+            if stage.get("layer") and stage.get("tests"):
+                layer = stage["layer"]
+                seconds[layer] = seconds.get(layer, 0.0) + float(stage["seconds"])
+        lines += [
+            "",
+            "## Pyramid",
+            "",
+            "| layer | tests | seconds |",
+            "|---|---:|---:|",
+        ]
+        lines += [
+            f"| {layer} | {count} | {seconds.get(layer, 0.0):.1f} |"
+            for layer, count in record["layers"].items()
+        ]
+    lines += [
+        "",
+        f"Reports in `{run.run_dir}`: `report.html`, `junit.xml`, `results.json`.",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _gate_lines(stages: list[dict[str, Any]]) -> list[str]:
+    rows = []
+    for stage in stages:
+        figures = stage.get("figures") or {}
+        for problem in figures.get("invalid") or []:
+            rows.append(
+                f"| {stage['name']} | run validity | {_cell(problem)} | | | INVALID |"
+            )
+        for verdict in figures.get("verdicts") or []:
+            measured = verdict.get("measured_text") or verdict.get("reason") or "n/a"
+            outcome = "passed" if verdict.get("passed") else "**FAILED**"
+            if verdict.get("status") not in (None, "passed", "failed"):
+                outcome += f" ({verdict['status']})"
+            rows.append(
+                f"| {stage['name']} | `{_cell(str(verdict.get('threshold')))}` | "
+                f"{_cell(str(measured))} | "
+                f"{_cell(str(verdict.get('limit_text', '')))} | "
+                f"{verdict.get('baseline_text') or ''} | {outcome} |"
+            )
+    if not rows:
+        return []
+    return [
+        "",
+        "## Gates",
+        "",
+        "| stage | gate | measured | threshold | baseline | verdict |",
+        "|---|---|---:|---|---:|---|",
+        *rows,
+    ]
+
+
+def _failure_lines(stages: list[dict[str, Any]], limit: int = 10) -> list[str]:
+    failures = [
+        (stage["name"], failure)
+        for stage in stages
+        for failure in (stage.get("tests") or {}).get("failures", [])
+    ]
+    if not failures:
+        return []
+    lines = ["", f"## Failing tests ({len(failures)})", ""]
+    for stage, failure in failures[:limit]:
+        lines.append(f"- **{stage}** `{failure['test']}`: {_cell(failure['message'])}")
+    if len(failures) > limit:
+        lines.append(f"- … and {len(failures) - limit} more, see `junit.xml`")
+    return lines
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def write_reports(run: Run) -> Path:
@@ -100,3 +172,17 @@ def write_reports(run: Run) -> Path:
     )
     (run.run_dir / "summary.md").write_text(summary_markdown(run))
     return run.run_dir
+
+
+def publish_step_summary(run: Run, environ: Mapping[str, str]) -> Path | None:
+    """Append summary.md to the CI job summary, when the CI offers one.
+
+    GitHub Actions names the file in ``$GITHUB_STEP_SUMMARY``; elsewhere
+    nothing happens. Returns the file appended to.
+    """
+    target = environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    with Path(target).open("a", encoding="utf-8") as summary:
+        summary.write(summary_markdown(run))
+    return Path(target)

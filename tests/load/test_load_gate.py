@@ -166,4 +166,12 @@ def test_verdict_dict_has_the_results_fields(run: dict) -> None:
         "limit": 250.0,
         "passed": False,
         "reason": "",
+        "request": "Aggregated",
+        "metric": "p95",
+        "status": "failed",
+        "samples": 1200,
+        "baseline": None,
+        "measured_text": "300ms",
+        "limit_text": "< 250ms",
+        "baseline_text": "",
     }

@@ -68,7 +68,7 @@ def test_outputs_of_an_earlier_run_are_removed_first(
     stale.parent.mkdir(parents=True)
     stale.write_text("Type,Name\n,Aggregated\n")
     monkeypatch.setattr(
-        LocustRun, "command", lambda self: [sys.executable, "-c", "pass"]
+        LocustRun, "command", lambda self, port=0: [sys.executable, "-c", "pass"]
     )
 
     outcome = run_locust(run)
@@ -82,7 +82,7 @@ def test_exit_code_and_stderr_of_locust_are_returned(
 ) -> None:
     script = "import sys; sys.stderr.write('one\\ntwo\\nthree\\n'); sys.exit(3)"
     monkeypatch.setattr(
-        LocustRun, "command", lambda self: [sys.executable, "-c", script]
+        LocustRun, "command", lambda self, port=0: [sys.executable, "-c", script]
     )
 
     outcome = run_locust(make_run(tmp_path))
@@ -100,7 +100,7 @@ def test_overrunning_locust_is_killed_with_its_whole_process_group(
     monkeypatch.setattr(
         LocustRun,
         "command",
-        lambda self: [sys.executable, "-c", HANGING, str(pid_file)],
+        lambda self, port=0: [sys.executable, "-c", HANGING, str(pid_file)],
     )
 
     started = time.monotonic()
