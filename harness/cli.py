@@ -16,10 +16,15 @@ from pathlib import Path
 from types import FrameType
 
 from harness.config import load_pipeline
+from harness.console import make_progress
+from harness.contracts.cli import register as register_contracts
 from harness.environments import check_environment
 from harness.errors import HarnessError
+from harness.model import Pipeline
+from harness.pipeline.export import FORMATS, default_output, export
 from harness.pipeline.graph import render_plan
 from harness.pipeline.runner import Run, Runner, new_run_id
+from harness.pipeline.single import single_stage
 from harness.report.html import write_run_reports
 from harness.report.results import publish_step_summary, stage_table, write_reports
 
@@ -58,14 +63,29 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "pipeline", type=Path, help="pipeline file, e.g. pipelines/ci.yaml"
     )
-    run.add_argument("--env", dest="environment", help="override the environment")
-    run.add_argument("--context", help="kubeconfig context (kubernetes environment)")
-    run.add_argument(
-        "--keep-on-failure",
-        action="store_true",
-        help="keep a failed run's namespaces for debugging (kubernetes)",
-    )
+    _run_options(run)
     run.set_defaults(handler=_run)
+
+    stage = commands.add_parser(
+        "stage",
+        help="run one stage alone, as a CI job does (deploys first if it needs to)",
+    )
+    stage.add_argument("stage", help="the stage's name")
+    stage.add_argument("pipeline", type=Path)
+    _run_options(stage)
+    stage.set_defaults(handler=_stage)
+
+    exporter = commands.add_parser(
+        "export", help="write the pipeline as a CI definition, one job per stage"
+    )
+    exporter.add_argument("target", choices=FORMATS)
+    exporter.add_argument("pipeline", type=Path)
+    exporter.add_argument(
+        "--out",
+        type=Path,
+        help="output file (- for stdout; default: where the CI looks)",
+    )
+    exporter.set_defaults(handler=_export)
 
     render = commands.add_parser(
         "render",
@@ -91,7 +111,18 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("pipeline", type=Path)
     plan.add_argument("--env", dest="environment")
     plan.set_defaults(handler=_plan)
+    register_contracts(commands)
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", dest="environment", help="override the environment")
+    parser.add_argument("--context", help="kubeconfig context (kubernetes environment)")
+    parser.add_argument(
+        "--keep-on-failure",
+        action="store_true",
+        help="keep a failed run's namespaces for debugging (kubernetes)",
+    )
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -130,6 +161,15 @@ def _gc(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline, environment=args.environment)
+    return _execute(pipeline, args)
+
+
+def _stage(args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(args.pipeline, environment=args.environment)
+    return _execute(single_stage(pipeline, args.stage), args)
+
+
+def _execute(pipeline: Pipeline, args: argparse.Namespace) -> int:
     check_environment(pipeline.environment, context=args.context)
     run_id = new_run_id(pipeline)
     run = Run(pipeline, run_id, pipeline.root / ".cdh" / "runs" / run_id)
@@ -138,11 +178,13 @@ def _run(args: argparse.Namespace) -> int:
     run.run_dir.mkdir(parents=True, exist_ok=True)
     _out(f"run {run_id}: {pipeline.name} on the {pipeline.environment} environment")
 
+    progress = make_progress(list(pipeline.stages), sys.stdout)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        Runner(pipeline, run, _out).execute()
+        Runner(pipeline, run, progress).execute()
     finally:
         signal.signal(signal.SIGTERM, previous)
+        progress.close()
         write_reports(run)
         write_run_reports(run)
         publish_step_summary(run, os.environ)
@@ -150,6 +192,19 @@ def _run(args: argparse.Namespace) -> int:
     _out(stage_table(run))
     _out(f"\nreports: {run.run_dir} (report.html, summary.md, junit.xml)")
     return run.exit_code
+
+
+def _export(args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(args.pipeline)
+    text = export(pipeline, args.target, args.pipeline.as_posix())
+    if args.out == Path("-"):
+        sys.stdout.write(text)
+        return 0
+    out = args.out or pipeline.root / default_output(args.target, pipeline)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    _out(f"wrote {out}")
+    return 0
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -26,11 +26,13 @@ Example::
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from pact import Pact
 
@@ -123,3 +125,72 @@ class PactRecorder:
     def close(self) -> None:
         """Delete the staging folder (published files stay)."""
         shutil.rmtree(self._staging, ignore_errors=True)
+
+
+FAILED_PAIRS = "failed-pairs.json"
+
+
+def write_failed_pairs(recorder: PactRecorder, folder: Path) -> None:
+    """Leave ``recorder``'s failed pairs in ``folder`` for :func:`merge_workers`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / FAILED_PAIRS).write_text(
+        json.dumps([list(pair) for pair in recorder.failed_pairs]), encoding="utf-8"
+    )
+
+
+def merge_workers(exchange: Path, contracts_dir: Path) -> list[Path]:
+    """Merge the pacts pytest-xdist workers wrote into ``contracts_dir``.
+
+    Several processes writing one pact file through pact-ffi lose
+    interactions, so each worker publishes into its own folder under
+    ``exchange`` and the controller merges: the union of every worker's
+    interactions per pair, in pact-ffi's order (by description, then
+    states), each file replaced atomically. A pair that failed on any worker
+    is not published.
+
+    Returns:
+        The published files.
+    """
+    failed: set[tuple[str, str]] = set()
+    documents: dict[str, dict[str, Any]] = {}
+    for worker in sorted(p for p in exchange.iterdir() if p.is_dir()):
+        marker = worker / FAILED_PAIRS
+        if marker.is_file():
+            failed |= {(str(c), str(p)) for c, p in json.loads(marker.read_text())}
+        for path in sorted(worker.glob("*.json")):
+            if path.name == FAILED_PAIRS:
+                continue
+            document = json.loads(path.read_text(encoding="utf-8"))
+            merged = documents.setdefault(path.name, document)
+            if merged is not document:
+                merged["interactions"] = (
+                    merged["interactions"] + document["interactions"]
+                )
+
+    published = []
+    contracts_dir.mkdir(parents=True, exist_ok=True)
+    for name, document in sorted(documents.items()):
+        pair = (document["consumer"]["name"], document["provider"]["name"])
+        if pair in failed:
+            log.warning(
+                "a consumer test of %s → %s failed on a worker; not published", *pair
+            )
+            continue
+        document["interactions"] = _unique_sorted(document["interactions"])
+        target = contracts_dir / name
+        landing = target.with_name(f".cdh-tmp-{os.getpid()}-{name}.part")
+        landing.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        os.replace(landing, target)
+        published.append(target)
+        log.info("published pact %s merged from xdist workers", target)
+    return published
+
+
+def _unique_sorted(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    unique: dict[tuple[str, str], dict[str, Any]] = {}
+    for interaction in interactions:
+        states = json.dumps(interaction.get("providerStates", []), sort_keys=True)
+        unique.setdefault(
+            (str(interaction.get("description", "")), states), interaction
+        )
+    return [unique[key] for key in sorted(unique)]

@@ -24,16 +24,22 @@ Fixtures:
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pact import Pact
 
-from harness.contracts.consumer import PactRecorder
+from harness.contracts.consumer import PactRecorder, merge_workers, write_failed_pairs
 from harness.contracts.stub import ContractStubs
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+_EXCHANGE = pytest.StashKey[Path]()
+# The key under which the xdist controller tells workers where to publish.
+EXCHANGE_KEY = "cdh_pact_exchange"
 
 StubFactory = Callable[..., str]
 PactFactory = Callable[[str, str], Pact]
@@ -107,13 +113,42 @@ def contract_stub(contract_stubs: ContractStubs) -> StubFactory:
     return stub
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: give each worker a folder of its own to publish into."""
+    config: pytest.Config = node.config
+    if _EXCHANGE not in config.stash:
+        config.stash[_EXCHANGE] = Path(tempfile.mkdtemp(prefix="cdh-pact-xdist-"))
+    node.workerinput[EXCHANGE_KEY] = str(config.stash[_EXCHANGE])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """xdist controller: merge what the workers published (they are done)."""
+    exchange = session.config.stash.get(_EXCHANGE, None)
+    if exchange is None:
+        return
+    try:
+        merge_workers(exchange, resolve_contracts_dir(session.config))
+    finally:
+        shutil.rmtree(exchange, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def pact_recorder(contracts_dir: Path) -> Iterator[PactRecorder]:
+def pact_recorder(
+    contracts_dir: Path, pytestconfig: pytest.Config
+) -> Iterator[PactRecorder]:
     """Collects this session's consumer pacts; publishes at the very end too."""
-    recorder = PactRecorder(contracts_dir)
+    workerinput: dict[str, Any] = getattr(pytestconfig, "workerinput", {})
+    worker_dir = None
+    if EXCHANGE_KEY in workerinput:
+        worker_dir = Path(workerinput[EXCHANGE_KEY]) / str(workerinput["workerid"])
+    recorder = PactRecorder(worker_dir or contracts_dir)
     try:
         yield recorder
         recorder.publish()
+        if worker_dir is not None:
+            write_failed_pairs(recorder, worker_dir)
     finally:
         recorder.close()
 

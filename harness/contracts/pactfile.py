@@ -10,6 +10,7 @@ verifier can treat every file alike.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -230,3 +231,43 @@ def _is_http(interaction: dict[str, Any]) -> bool:
     if kind is None:
         return "request" in interaction or "response" in interaction
     return bool(kind == HTTP_INTERACTION)
+
+
+def content_sha(document: dict[str, Any]) -> str:
+    """A digest of what a pact promises: parties and interactions, not metadata.
+
+    Two pact files with equal digests describe the same contract, whichever
+    library version wrote them (the Pact Broker keys pact versions alike).
+    """
+    promised = {
+        "consumer": (document.get("consumer") or {}).get("name"),
+        "provider": (document.get("provider") or {}).get("name"),
+        "interactions": document.get("interactions", []),
+        "messages": document.get("messages", []),
+    }
+    return _digest(promised)
+
+
+def interaction_key(interaction: dict[str, Any]) -> str:
+    """A digest of one interaction's identity and promise.
+
+    It changes when the description, the provider states (with params), the
+    request or the expected response change, so a changed interaction counts
+    as new for pending semantics.
+    """
+    states = interaction.get("providerStates")
+    if not isinstance(states, list):
+        states = [{"name": name} for name in state_names(interaction)]
+    return _digest(
+        {
+            "description": interaction.get("description"),
+            "states": states,
+            "request": interaction.get("request"),
+            "response": interaction.get("response"),
+        }
+    )[:16]
+
+
+def _digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

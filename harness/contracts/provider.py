@@ -171,6 +171,8 @@ class VerificationResult:
         pact_file: the pact file.
         interactions: how many HTTP interactions the pact holds.
         failures: the interactions that failed (empty when verified).
+        pending: failed interactions that never passed before: reported,
+            not gating (see :mod:`harness.contracts.pending`).
         output: the verifier's own text output, for the full story.
         raw: the verifier's JSON results, as pact-ffi gave them.
     """
@@ -180,6 +182,7 @@ class VerificationResult:
     pact_file: Path
     interactions: int
     failures: list[InteractionFailure] = field(default_factory=list)
+    pending: list[InteractionFailure] = field(default_factory=list)
     output: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -191,11 +194,15 @@ class VerificationResult:
     def report(self) -> str:
         """A readable account: one header line, then each failure."""
         verdict = "verified" if self.verified else f"{len(self.failures)} failed"
+        if self.pending:
+            verdict += f", {len(self.pending)} pending failed (not gating)"
         head = (
             f"{self.consumer} → {self.provider} ({self.pact_file}): "
             f"{self.interactions} interaction(s), {verdict}"
         )
-        return "\n".join([head, *(f"  {failure}" for failure in self.failures)])
+        lines = [head, *(f"  {failure}" for failure in self.failures)]
+        lines.extend(f"  pending: {failure}" for failure in self.pending)
+        return "\n".join(lines)
 
 
 class ProviderVerificationError(AssertionError):
@@ -254,14 +261,33 @@ def verify_provider(
             f"{contracts_dir}: no pact for {', '.join(sorted(wanted or []))} → "
             f"{provider} — run those consumers' contract tests first"
         )
+    return verify_pacts(
+        pacts, base_url, states=states, teardown=teardown, timeout_ms=timeout_ms
+    )
+
+
+def verify_pacts(
+    pacts: Iterable[PactFile],
+    base_url: str,
+    *,
+    states: ProviderStates | None = None,
+    teardown: bool = True,
+    timeout_ms: int = 5000,
+) -> list[VerificationResult]:
+    """Verify the provider at ``base_url`` against ``pacts``, one result each.
+
+    The form :func:`verify_provider` and the contract stores share: the
+    pacts may come from a folder, a local store or a Pact Broker.
+    """
+    chosen = list(pacts)
     registry = states or ProviderStates()
-    missing = registry.missing(pacts)
+    missing = registry.missing(chosen)
     if missing:
-        log.warning("provider %s has no set-up for states %s", provider, missing)
+        log.warning("provider has no set-up for states %s", missing)
 
     return [
         _verify_one(pact, base_url, registry, teardown=teardown, timeout_ms=timeout_ms)
-        for pact in pacts
+        for pact in chosen
     ]
 
 

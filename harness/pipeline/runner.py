@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
+from harness.contracts.gate import deploy_gate, record_deployed
 from harness.environments import create_environment
 from harness.environments.base import Deployment, Environment
 from harness.errors import HarnessError
@@ -26,7 +27,15 @@ from harness.pipeline.stages import (
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[str], None]
+
+class Progress(Protocol):
+    """Hears what the runner does, to show it (see :mod:`harness.console`)."""
+
+    def started(self, name: str) -> None: ...
+
+    def finished(self, result: StageResult) -> None: ...
+
+    def note(self, text: str) -> None: ...
 
 
 @dataclass
@@ -68,13 +77,13 @@ class Runner:
     Args:
         pipeline: the loaded pipeline.
         run_dir: where this run's JUnit files, logs and reports go.
-        emit: receives one line per stage event, for the console.
+        progress: hears each stage start and finish, for the console.
     """
 
-    def __init__(self, pipeline: Pipeline, run: Run, emit: Emit) -> None:
+    def __init__(self, pipeline: Pipeline, run: Run, progress: Progress) -> None:
         self.pipeline = pipeline
         self.run = run
-        self.emit = emit
+        self.progress = progress
         self.processes = ProcessRegistry()
         self.environment: Environment | None = None
         self.deployment: Deployment | None = None
@@ -87,7 +96,7 @@ class Runner:
             self._walk(pool)
         except KeyboardInterrupt:
             self.run.interrupted = True
-            self.emit("interrupted: stopping running stages")
+            self.progress.note("interrupted: stopping running stages")
             self.processes.stop_all()
             self._mark_remaining()
         finally:
@@ -120,16 +129,16 @@ class Runner:
                         f"because {blocker} did not pass",
                         layer=stage.layer.value if stage.layer else None,
                     )
-                    self._announce(results[name])
+                    self.progress.finished(results[name])
                 elif all(n in results for n in stage.needs):
                     del pending[name]
-                    self.emit(f"> {name:<14} started")
+                    self.progress.started(name)
                     self._running[pool.submit(self._run_stage, stage)] = name
             done, _ = wait(self._running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 name = self._running.pop(future)
                 results[name] = future.result()
-                self._announce(results[name])
+                self.progress.finished(results[name])
 
     def _run_stage(self, stage: Stage) -> StageResult:
         started = time.time()
@@ -160,6 +169,9 @@ class Runner:
         return result
 
     def _deploy(self, stage: Stage) -> StageResult:
+        refusal = deploy_gate(self.pipeline, self.pipeline.environment)
+        if refusal is not None:
+            return StageResult(stage.name, FAILED, refusal)
         environment = create_environment(
             self.pipeline.environment,
             self.run.run_dir,
@@ -173,6 +185,7 @@ class Runner:
         self.deployment = deployment
         deployment.write(self.run.run_dir / "environment.json")
         deployment.write(self.pipeline.root / ".cdh" / "environment.json")
+        record_deployed(self.pipeline, self.pipeline.environment)
         services = ", ".join(f"{n} {u}" for n, u in deployment.services.items())
         return StageResult(stage.name, PASSED, f"{deployment.backend}: {services}")
 
@@ -195,7 +208,7 @@ class Runner:
         result.started = started
         result.seconds = time.time() - started
         self.run.teardown = result
-        self._announce(result)
+        self.progress.finished(result)
 
     def _mark_remaining(self) -> None:
         interrupted = set(self._running.values())
@@ -213,13 +226,3 @@ class Runner:
             self.run.results[name] = StageResult(
                 name, status, reason, layer=stage.layer.value if stage.layer else None
             )
-
-    def _announce(self, result: StageResult) -> None:
-        mark = {PASSED: "+", FAILED: "x", SKIPPED: "-"}[result.status]
-        if result.status == SKIPPED:
-            self.emit(f"{mark} {result.name:<14} skipped {result.reason}")
-            return
-        self.emit(
-            f"{mark} {result.name:<14} {result.status} in {result.seconds:.1f}s: "
-            f"{result.reason}"
-        )
