@@ -166,7 +166,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _stage(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline, environment=args.environment)
-    return _execute(single_stage(pipeline, args.stage), args)
+    return _execute(single_stage(pipeline, args.stage, source=str(args.pipeline)), args)
 
 
 def _execute(pipeline: Pipeline, args: argparse.Namespace) -> int:

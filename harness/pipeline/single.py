@@ -10,12 +10,17 @@ from harness.model import Pipeline, Stage
 DEPLOY = "deploy"
 
 
-def single_stage(pipeline: Pipeline, name: str) -> Pipeline:
+def single_stage(pipeline: Pipeline, name: str, *, source: str = "") -> Pipeline:
     """A pipeline of just ``name``, with a deploy before it if it needs one.
 
     Its ``needs`` are taken as already passed (an earlier CI job ran them).
     A stage that tests deployed services gets a private deploy, because the
     environment of an earlier job does not outlive that job.
+
+    Args:
+        pipeline: the loaded pipeline.
+        name: the stage to run.
+        source: the pipeline file as the user wrote it, for the error.
 
     Raises:
         ConfigError: no stage called ``name``.
@@ -24,7 +29,10 @@ def single_stage(pipeline: Pipeline, name: str) -> Pipeline:
     if stage is None:
         known = ", ".join(pipeline.stages)
         raise ConfigError(
-            str(pipeline.source), None, f"no stage {name!r}", f"use one of: {known}"
+            source or str(pipeline.source),
+            None,
+            f"no stage {name!r}",
+            f"use one of: {known}",
         )
 
     alone = dataclasses.replace(stage, needs=())
