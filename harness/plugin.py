@@ -105,10 +105,13 @@ def pytest_collection_modifyitems(
 ) -> None:
     state = config.stash[_STATE]
     problems: list[str] = []
+    folder_layers: dict[Path, Layer | None] = {}
 
     for item in items:
         marked = {m.name for m in item.iter_markers() if m.name in LAYER_NAMES}
-        in_suites = layer_from_path(item.path, state.suites)
+        if item.path not in folder_layers:
+            folder_layers[item.path] = layer_from_path(item.path, state.suites)
+        in_suites = folder_layers[item.path]
         if not marked and in_suites is not None:
             item.add_marker(in_suites.value)
             marked = {in_suites.value}

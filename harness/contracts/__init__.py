@@ -18,35 +18,48 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-
-from harness.contracts.broker import BrokerContractStore
-from harness.contracts.consumer import PactRecorder
-from harness.contracts.local import LocalContractStore
-from harness.contracts.matrix import Decision, MatrixRow
-from harness.contracts.pactfile import PactFile
-from harness.contracts.pending import verify_from_store
-from harness.contracts.provider import (
-    InteractionFailure,
-    ProviderStates,
-    ProviderVerificationError,
-    VerificationResult,
-    assert_verified,
-    verify_provider,
-)
-from harness.contracts.serving import serve_wsgi
-from harness.contracts.store import (
-    ConsumerVersionSelector,
-    ContractStore,
-    PactForVerification,
-    VerificationRecord,
-    open_store,
-)
-from harness.contracts.stub import ContractStubs
+from typing import Any
 
 # The Pact core reports usage to an outside host unless told not to, and the
 # harness sends traffic to loopback only (in-process and in `pact` children).
 os.environ["PACT_DO_NOT_TRACK"] = "true"
+
+# Names resolve on first use: the pytest plugin imports this package in every
+# session, and most sessions never touch pact or the broker client.
+_HOMES = {
+    "BrokerContractStore": "broker",
+    "ConsumerVersionSelector": "store",
+    "ContractStore": "store",
+    "ContractStubs": "stub",
+    "Decision": "matrix",
+    "InteractionFailure": "provider",
+    "LocalContractStore": "local",
+    "MatrixRow": "matrix",
+    "PactFile": "pactfile",
+    "PactForVerification": "store",
+    "PactRecorder": "consumer",
+    "ProviderStates": "provider",
+    "ProviderVerificationError": "provider",
+    "VerificationRecord": "store",
+    "VerificationResult": "provider",
+    "assert_verified": "provider",
+    "open_store": "store",
+    "serve_wsgi": "serving",
+    "verify_from_store": "pending",
+    "verify_provider": "provider",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BrokerContractStore",

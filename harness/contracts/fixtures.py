@@ -28,13 +28,15 @@ import shutil
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from pact import Pact
 
-from harness.contracts.consumer import PactRecorder, merge_workers, write_failed_pairs
-from harness.contracts.stub import ContractStubs
+if TYPE_CHECKING:
+    from pact import Pact
+
+    from harness.contracts.consumer import PactRecorder
+    from harness.contracts.stub import ContractStubs
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 _EXCHANGE = pytest.StashKey[Path]()
@@ -42,7 +44,7 @@ _EXCHANGE = pytest.StashKey[Path]()
 EXCHANGE_KEY = "cdh_pact_exchange"
 
 StubFactory = Callable[..., str]
-PactFactory = Callable[[str, str], Pact]
+PactFactory = Callable[[str, str], "Pact"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,7 +68,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    if "consumer_pact" in getattr(item, "fixturenames", ()):
+        item.stash.setdefault(_REPORTS, {})[report.when] = report
     return report
 
 
@@ -86,6 +89,8 @@ def contracts_dir(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def contract_stubs(contracts_dir: Path) -> Iterator[ContractStubs]:
     """The session's stub providers; all stopped when the session ends."""
+    from harness.contracts.stub import ContractStubs
+
     with ContractStubs(contracts_dir) as stubs:
         yield stubs
 
@@ -128,6 +133,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     exchange = session.config.stash.get(_EXCHANGE, None)
     if exchange is None:
         return
+    from harness.contracts.consumer import merge_workers
+
     try:
         merge_workers(exchange, resolve_contracts_dir(session.config))
     finally:
@@ -139,6 +146,8 @@ def pact_recorder(
     contracts_dir: Path, pytestconfig: pytest.Config
 ) -> Iterator[PactRecorder]:
     """Collects this session's consumer pacts; publishes at the very end too."""
+    from harness.contracts.consumer import PactRecorder, write_failed_pairs
+
     workerinput: dict[str, Any] = getattr(pytestconfig, "workerinput", {})
     worker_dir = None
     if EXCHANGE_KEY in workerinput:
