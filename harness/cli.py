@@ -24,6 +24,7 @@ from harness.model import Pipeline
 from harness.pipeline.export import FORMATS, default_output, export
 from harness.pipeline.graph import render_plan
 from harness.pipeline.runner import Run, Runner, new_run_id
+from harness.pipeline.signals import signals_held
 from harness.pipeline.single import single_stage
 from harness.report.html import write_run_reports
 from harness.report.results import publish_step_summary, stage_table, write_reports
@@ -175,23 +176,40 @@ def _execute(pipeline: Pipeline, args: argparse.Namespace) -> int:
     run = Run(pipeline, run_id, pipeline.root / ".cdh" / "runs" / run_id)
     run.context = args.context
     run.keep_on_failure = args.keep_on_failure
-    run.run_dir.mkdir(parents=True, exist_ok=True)
+    _make_folder(run.run_dir)
     _out(f"run {run_id}: {pipeline.name} on the {pipeline.environment} environment")
 
     progress = make_progress(list(pipeline.stages), sys.stdout)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # A shell that starts cdh in the background hands it SIGINT ignored;
+    # Ctrl-C and SIGTERM must both reach the runner's clean-up.
+    previous = {
+        signum: signal.signal(signum, _interrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         Runner(pipeline, run, progress).execute()
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        progress.close()
-        write_reports(run)
-        write_run_reports(run)
-        publish_step_summary(run, os.environ)
+        with signals_held():
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            progress.close()
+            write_reports(run)
+            write_run_reports(run)
+            publish_step_summary(run, os.environ)
     _out("")
     _out(stage_table(run))
     _out(f"\nreports: {run.run_dir} (report.html, summary.md, junit.xml)")
     return run.exit_code
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise HarnessError(
+            f"cannot create the run folder {path} ({error.strerror}) — make "
+            f"{path.parents[1]} a writable folder"
+        ) from None
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -208,7 +226,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM takes the same path as Ctrl-C: stop stages, tear down, report."""
+    """SIGINT and SIGTERM take one path: stop stages, tear down, report."""
     raise KeyboardInterrupt
 
 

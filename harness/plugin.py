@@ -15,6 +15,7 @@ point ``harness``). It
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import threading
@@ -96,6 +97,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is not None and state.environment is not None:
         environment, state.environment = state.environment, None
         environment.__exit__(None, None, None)
+        if state.deployment is not None:
+            state.deployment.forget(config.rootpath / ".cdh" / "environment.json")
 
 
 # Before the mark plugin deselects by -m, so that folder layers count.
@@ -251,13 +254,14 @@ def _start_local(config: pytest.Config, state: _State) -> Deployment:
 
     system = load_system(config.rootpath / config.getini("cdh_system"))
     run_dir = config.rootpath / ".cdh" / "pytest"
-    environment = LocalEnvironment(run_dir)
+    environment = LocalEnvironment(run_dir, tenant=f"pytest-{os.getpid()}")
     state.environment = environment
     # pytest turns Ctrl-C into KeyboardInterrupt and unconfigures; SIGTERM
     # would end the process with the services still running.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_interrupt)
     deployment = environment.deploy(system)
+    deployment.write(run_dir / "environment.json")
     deployment.write(config.rootpath / ".cdh" / "environment.json")
     return deployment
 

@@ -108,7 +108,8 @@ def test_load_gate_out_of_reach_fails_the_load_stage(example: Path) -> None:
     assert "p95 < 0.001ms" in reason
     verdicts = results(example)["stages"][1]["figures"]["verdicts"]
     assert verdicts[0]["passed"] is False
-    environment = json.loads((example / ".cdh" / "environment.json").read_text())
+    (run_dir,) = (example / ".cdh" / "runs").iterdir()
+    environment = json.loads((run_dir / "environment.json").read_text())
     assert len(environment["details"]["pids"]) == 3
     for pid in environment["details"]["pids"].values():
         assert not alive(pid)

@@ -55,6 +55,18 @@ class Deployment:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
+    def forget(self, path: Path) -> None:
+        """Remove ``path`` if it still describes this deployment.
+
+        Called at teardown, so that no environment file points at services
+        that are gone (the run folder keeps its own copy).
+        """
+        try:
+            if Deployment.read(path).tenant == self.tenant:
+                path.unlink()
+        except (EnvironmentError_, OSError):
+            pass
+
     @classmethod
     def read(cls, path: Path) -> Deployment:
         """Load an ``environment.json``; a broken file is one clear error."""
@@ -106,6 +118,9 @@ class Environment(abc.ABC):
 
     def mark_failed(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """The run failed after deploy; a backend may keep state for debugging."""
+
+    def cancel(self) -> None:  # noqa: B027 - optional hook, no-op by default
+        """Ask a deploy running in another thread to give up soon (Ctrl-C)."""
 
     def __enter__(self) -> Environment:
         return self

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -56,6 +57,7 @@ class LocalEnvironment(Environment):
         self.run_dir = run_dir
         self.tenant = tenant
         self._running: list[_Running] = []
+        self._cancelled = threading.Event()
 
     def deploy(self, system: System) -> Deployment:
         urls: dict[str, str] = {}
@@ -72,6 +74,9 @@ class LocalEnvironment(Environment):
             run_dir=str(self.run_dir),
             details={"pids": {r.service.name: r.process.pid for r in self._running}},
         )
+
+    def cancel(self) -> None:
+        self._cancelled.set()
 
     def collect_logs(self) -> None:
         for running in self._running:
@@ -123,6 +128,10 @@ class LocalEnvironment(Environment):
         url = f"http://{LOOPBACK}:{running.port}{service.health}"
         deadline = time.monotonic() + service.startup_timeout
         while time.monotonic() < deadline:
+            if self._cancelled.is_set():
+                raise EnvironmentError_(
+                    f"deploy cancelled while {service.name} started"
+                )
             if running.process.poll() is not None:
                 raise EnvironmentError_(
                     f"service {service.name} exited with code "
@@ -132,7 +141,7 @@ class LocalEnvironment(Environment):
             if _answers(url):
                 log.info("%s healthy at %s", service.name, url)
                 return
-            time.sleep(0.1)
+            self._cancelled.wait(0.1)
         raise EnvironmentError_(
             f"service {service.name} not healthy at {url} after "
             f"{service.startup_timeout:g}s — raise startup_timeout or check "

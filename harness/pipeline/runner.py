@@ -16,6 +16,7 @@ from harness.environments import create_environment
 from harness.environments.base import Deployment, Environment
 from harness.errors import HarnessError
 from harness.model import Pipeline, Stage
+from harness.pipeline.signals import signals_held
 from harness.pipeline.stages import (
     FAILED,
     PASSED,
@@ -95,16 +96,21 @@ class Runner:
         try:
             self._walk(pool)
         except KeyboardInterrupt:
-            self.run.interrupted = True
-            self.progress.note("interrupted: stopping running stages")
-            self.processes.stop_all()
-            self._mark_remaining()
+            with signals_held():
+                self.run.interrupted = True
+                self.progress.note("interrupted: stopping running stages")
+                if self.environment is not None:
+                    self.environment.cancel()
+                self.processes.stop_all()
+                # Stopped stages return promptly; a cancelled deploy returns
+                # once the service it was starting is tracked for teardown.
+                pool.shutdown(wait=True, cancel_futures=True)
+                self._mark_remaining()
         finally:
-            # After stop_all, running stages return promptly; a deploy in
-            # progress finishes starting its service so teardown sees it.
-            pool.shutdown(wait=True, cancel_futures=True)
-            self._teardown()
-            self.run.finished = time.time()
+            with signals_held():
+                pool.shutdown(wait=True, cancel_futures=True)
+                self._teardown()
+                self.run.finished = time.time()
         return self.run
 
     def _walk(self, pool: ThreadPoolExecutor) -> None:
@@ -199,18 +205,21 @@ class Runner:
                 self.environment.collect_logs()
                 self.environment.teardown()
                 result.reason = f"{self.environment.name} environment removed"
+                if self.deployment is not None:
+                    self.deployment.forget(
+                        self.pipeline.root / ".cdh" / "environment.json"
+                    )
             except HarnessError as error:
                 result = StageResult("teardown", FAILED, str(error))
-            except BaseException:
-                # A second Ctrl-C during teardown: finish the job anyway.
-                self.environment.teardown()
-                raise
         result.started = started
         result.seconds = time.time() - started
         self.run.teardown = result
         self.progress.finished(result)
 
     def _mark_remaining(self) -> None:
+        for future, name in self._running.items():
+            if future.done() and not future.cancelled():
+                self.run.results[name] = future.result()
         interrupted = set(self._running.values())
         for name, stage in self.pipeline.stages.items():
             if name in self.run.results:

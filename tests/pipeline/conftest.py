@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 SERVICE = """\
-import http.server, os
+import http.server, os, signal, sys, time
+
+if os.environ.get("SLOW_STOP"):
+    def stop_slowly(signum, frame):
+        time.sleep(2)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop_slowly)
+time.sleep(float(os.environ.get("STARTUP_DELAY", "0")))
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -60,9 +67,12 @@ class Repo:
             timeout=timeout,
         )
 
-    def results(self) -> dict[str, Any]:
+    def run_dir(self) -> Path:
         (run,) = sorted((self.root / ".cdh" / "runs").iterdir())
-        data: dict[str, Any] = json.loads((run / "results.json").read_text())
+        return run
+
+    def results(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.run_dir() / "results.json").read_text())
         return data
 
     def stage(self, name: str) -> dict[str, Any]:

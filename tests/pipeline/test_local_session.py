@@ -33,7 +33,10 @@ def test_api_layer_starts_the_local_environment_itself(repo: Repo) -> None:
 
     assert result.returncode == 0, result.stdout
     assert "1 passed" in result.stdout
-    environment = json.loads((repo.root / ".cdh" / "environment.json").read_text())
+    assert not (repo.root / ".cdh" / "environment.json").exists()
+    environment = json.loads(
+        (repo.root / ".cdh" / "pytest" / "environment.json").read_text()
+    )
     (pid,) = environment["details"]["pids"].values()
     assert not alive(pid)
 
@@ -65,7 +68,9 @@ def test_interrupted_session_stops_the_services(repo: Repo, signum: int) -> None
     session.send_signal(signum)
     session.wait(timeout=30)
 
-    environment = json.loads(environment_file.read_text())
+    environment = json.loads(
+        (repo.root / ".cdh" / "pytest" / "environment.json").read_text()
+    )
     (pid,) = environment["details"]["pids"].values()
     assert not alive(pid)
     assert port_is_free(environment["services"]["web"])

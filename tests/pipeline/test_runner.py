@@ -169,10 +169,11 @@ def test_services_are_stopped_and_ports_freed_after_the_run(repo: Repo) -> None:
 
     assert repo.cdh("run", "pipelines/ci.yaml").returncode == 0
 
-    environment = json.loads((repo.root / ".cdh" / "environment.json").read_text())
+    environment = json.loads((repo.run_dir() / "environment.json").read_text())
     (pid,) = environment["details"]["pids"].values()
     assert not alive(pid)
     assert port_is_free(environment["services"]["web"])
+    assert not (repo.root / ".cdh" / "environment.json").exists()
 
 
 def test_sigint_during_api_stage_tears_down_and_still_reports(repo: Repo) -> None:
@@ -206,7 +207,8 @@ def interrupted_run(repo: Repo, signum: int) -> None:
     assert repo.results()["status"] == "interrupted"
     assert repo.stage("api")["status"] == "failed"
     assert repo.stage("api")["reason"] == "interrupted"
-    environment = json.loads(environment_file.read_text())
+    assert not environment_file.exists()
+    environment = json.loads((repo.run_dir() / "environment.json").read_text())
     (pid,) = environment["details"]["pids"].values()
     assert not alive(pid)
     assert port_is_free(environment["services"]["web"])
@@ -248,3 +250,70 @@ def no_process_mentions(text: str) -> bool:
         if alive(int(entry)) and (text in cmdline or cwd.startswith(text)):
             return False
     return True
+
+
+def test_repeated_ctrl_c_cannot_cut_teardown_short(repo: Repo) -> None:
+    repo.write(
+        "system.yaml",
+        """\
+        services:
+          web:
+            path: services/web
+            run: [python, web.py]
+            env: {SLOW_STOP: "1"}
+        """,
+    )
+    repo.write(
+        "suites/api/test_slow.py",
+        "import time\n\ndef test_slow(service_url):\n    time.sleep(60)\n",
+    )
+    repo.pipeline(FULL)
+    process = start_run(repo)
+    wait_for(lambda: api_log_started(repo))
+
+    for _ in range(4):
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.4)
+    stdout, _ = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stdout
+    assert repo.stage("teardown")["status"] == "passed"
+    environment = json.loads((repo.run_dir() / "environment.json").read_text())
+    (pid,) = environment["details"]["pids"].values()
+    assert not alive(pid)
+    assert "stage" in stdout  # the stage table was still printed
+
+
+def test_ctrl_c_during_deploy_cancels_it_promptly(repo: Repo) -> None:
+    repo.write(
+        "system.yaml",
+        """\
+        services:
+          web:
+            path: services/web
+            run: [python, web.py]
+            env: {STARTUP_DELAY: "25"}
+        """,
+    )
+    repo.pipeline(FULL)
+    process = start_run(repo)
+    wait_for(lambda: any((repo.root / ".cdh" / "runs").glob("*/logs/web.log")))
+
+    interrupted = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+
+    assert time.monotonic() - interrupted < 10
+    assert process.returncode == 130
+    assert repo.stage("deploy")["status"] == "failed"
+    assert no_process_mentions(str(repo.root))
+
+
+def start_run(repo: Repo) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "run", "pipelines/ci.yaml"],
+        cwd=repo.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
