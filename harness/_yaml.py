@@ -11,6 +11,7 @@ line when the value has the wrong shape.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
@@ -290,8 +291,12 @@ class Entry:
 
     def positive_number(self, fix: str = "") -> float:
         value = self._scalar()
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise self.wrong_type("a number above 0", fix)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 < value < math.inf
+        ):
+            raise self.wrong_type("a finite number above 0", fix)
         return float(value)
 
     def boolean(self) -> bool:

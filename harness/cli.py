@@ -11,14 +11,15 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from harness.config import load_pipeline
+from harness.config import load_pipeline, load_system
 from harness.console import make_progress
 from harness.contracts.cli import register as register_contracts
-from harness.environments import check_environment
+from harness.environments import check_environment, create_environment
 from harness.errors import HarnessError
 from harness.model import Pipeline
 from harness.pipeline.export import FORMATS, default_output, export
@@ -75,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     stage.add_argument("pipeline", type=Path)
     _run_options(stage)
     stage.set_defaults(handler=_stage)
+
+    up = commands.add_parser(
+        "up",
+        help="deploy the system and keep it up until Ctrl-C, for pytest "
+        "--environment=.cdh/environment.json",
+    )
+    up.add_argument(
+        "system", type=Path, nargs="?", default=Path("system.yaml"), help="system file"
+    )
+    up.add_argument("--env", dest="environment", default="local")
+    up.add_argument("--context", help="kubeconfig context (kubernetes environment)")
+    up.set_defaults(handler=_up)
 
     exporter = commands.add_parser(
         "export", help="write the pipeline as a CI definition, one job per stage"
@@ -210,6 +223,45 @@ def _make_folder(path: Path) -> None:
             f"cannot create the run folder {path} ({error.strerror}) — make "
             f"{path.parents[1]} a writable folder"
         ) from None
+
+
+def _up(args: argparse.Namespace) -> int:
+    system = load_system(args.system)
+    check_environment(args.environment, context=args.context)
+    tenant = f"up-{os.getpid()}"
+    run_dir = system.root / ".cdh" / "up" / tenant
+    _make_folder(run_dir)
+    environment = create_environment(
+        args.environment, run_dir, tenant=tenant, pipeline="up", context=args.context
+    )
+    shared = system.root / ".cdh" / "environment.json"
+    deployment = None
+    previous = {
+        signum: signal.signal(signum, _interrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        deployment = environment.deploy(system)
+        deployment.write(run_dir / "environment.json")
+        deployment.write(shared)
+        for name, url in deployment.services.items():
+            _out(f"{name:<14} {url}")
+        _out(f"logs in {run_dir / 'logs'}; test against it with")
+        _out(f"  pytest -m api --environment={shared}")
+        _out("Ctrl-C stops everything")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with signals_held():
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            environment.collect_logs()
+            environment.teardown()
+            if deployment is not None:
+                deployment.forget(shared)
+    _out("environment removed")
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -231,19 +231,23 @@ def _service(name: str, entry: Entry, base: Path, names: Collection[str]) -> Ser
             f"write the path of the health check, e.g. /{health.lstrip('/')}",
         )
 
+    no_needs: tuple[str, ...] = ()
+    needs = _optional(fields, "needs", lambda e: e.names(names, "service"), no_needs)
     return Service(
         name=name,
         path=path,
         run=run,
         port=_optional(fields, "port", lambda e: e.integer(1, 65535), 8080),
         health=health,
-        needs=_optional(fields, "needs", lambda e: e.names(names, "service"), ()),
-        env=_optional(fields, "env", lambda e: _env(e, names), {}),
+        needs=needs,
+        env=_optional(fields, "env", lambda e: _env(e, names, name, needs), {}),
         startup_timeout=_optional(fields, "startup_timeout", Entry.duration, 30.0),
     )
 
 
-def _env(entry: Entry, services: Collection[str]) -> dict[str, str]:
+def _env(
+    entry: Entry, services: Collection[str], owner: str, needs: Collection[str]
+) -> dict[str, str]:
     env: dict[str, str] = {}
     for key, value in entry.mapping(expected="a mapping of variable to value").items():
         if not _ENV_NAME.match(key):
@@ -252,11 +256,17 @@ def _env(entry: Entry, services: Collection[str]) -> dict[str, str]:
                 "use letters, digits and '_', not starting with a digit",
             )
         env[key] = value.as_text()
-        _check_placeholders(value, env[key], services)
+        _check_placeholders(value, env[key], services, owner, needs)
     return env
 
 
-def _check_placeholders(entry: Entry, text: str, services: Collection[str]) -> None:
+def _check_placeholders(
+    entry: Entry,
+    text: str,
+    services: Collection[str],
+    owner: str,
+    needs: Collection[str],
+) -> None:
     for match in _PLACEHOLDER.finditer(text):
         inner, closed = match.groups()
         if not closed:
@@ -275,6 +285,13 @@ def _check_placeholders(entry: Entry, text: str, services: Collection[str]) -> N
             raise entry.error(
                 f"{entry.name}: ${{{inner}}} names unknown service {service!r}",
                 suggest(service, services),
+            )
+        if service not in needs:
+            # Its URL exists only once it has started, and only needs: orders
+            # the start-up.
+            raise entry.error(
+                f"{entry.name}: ${{{inner}}} but {owner} does not need {service}",
+                f"add {service} to the needs: of {owner}",
             )
 
 
@@ -339,18 +356,37 @@ def _stage(name: str, entry: Entry, names: Collection[str], system: System) -> S
         name=name,
         needs=needs,
         layer=layer,
-        paths=_optional(fields, "paths", Entry.texts, (f"suites/{layer.value}",)),
+        paths=_paths(fields, system, layer),
         pytest_args=_optional(fields, "pytest_args", Entry.texts, ()),
         allow_empty=_optional(fields, "allow_empty", Entry.boolean, False),
         timeout=timeout,
     )
     if layer is Layer.LOAD:
-        return replace(
-            common,
-            thresholds=_optional(fields, "gate", _thresholds, ()),
-            load=_load_settings(entry, fields, system),
-        )
+        none: tuple[Threshold, ...] = ()
+        thresholds = _optional(fields, "gate", _thresholds, none)
+        load = _load_settings(entry, fields, system)
+        if not thresholds:
+            raise (fields["gate"] if "gate" in fields else entry).error(
+                f"load stage {name!r} has no thresholds, so its gate could not fail",
+                'add e.g. gate: ["p95 < 300ms", "error_rate < 1%"]',
+            )
+        return replace(common, thresholds=thresholds, load=load)
     return replace(common, gate=_optional(fields, "gate", _test_gate, TestGate()))
+
+
+def _paths(
+    fields: Mapping[str, Entry], system: System, layer: Layer
+) -> tuple[str, ...]:
+    if "paths" not in fields:
+        return (f"suites/{layer.value}",)
+    for item in fields["paths"].items("a list of test paths", "write [suites/...]"):
+        written = item.text()
+        if not (system.root / written.split("::")[0]).exists():
+            raise item.error(
+                f"{item.name}: {written!r} not found",
+                "fix the path; it is relative to the folder of the system file",
+            )
+    return fields["paths"].texts()
 
 
 def _layer(entry: Entry) -> Layer:

@@ -87,6 +87,13 @@ def pytest_configure(config: pytest.Config) -> None:
         suites=[root / folder for folder in config.getini("cdh_suites")],
         environment_file=Path(environment_file).resolve() if environment_file else None,
     )
+    # A wrong --environment file is one usage error, not an error per test.
+    state = config.stash[_STATE]
+    if state.environment_file is not None:
+        try:
+            state.deployment = Deployment.read(state.environment_file)
+        except HarnessError as error:
+            raise pytest.UsageError(str(error)) from None
     config.pluginmanager.register(
         _PyramidReporter(config.stash[_STATE]), "harness-pyramid"
     )

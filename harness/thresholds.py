@@ -65,6 +65,9 @@ _HINT = "write e.g. 'p95 < 300ms', 'error_rate < 1%', 'rps > 50'"
 AGGREGATE = "Aggregated"
 
 
+_LONGEST = 7 * 24 * 3600.0
+
+
 class ThresholdSyntaxError(ValueError):
     """A threshold or duration expression cannot be parsed."""
 
@@ -86,8 +89,8 @@ def parse_duration(text: str | int | float) -> float:
                 f"{text!r} is not a duration (write e.g. 30s, 2m, 500ms)"
             )
         seconds = float(match.group(1)) * _SECONDS[match.group(2)]
-    if seconds <= 0:
-        raise ThresholdSyntaxError(f"{text!r} is not a positive duration")
+    if not 0 < seconds <= _LONGEST:
+        raise ThresholdSyntaxError(f"{text!r} is not a duration between 1ms and 7 days")
     return seconds
 
 
@@ -214,7 +217,12 @@ def _absolute(
     if kind == "error_rate":
         if unit not in ("%", None):
             raise ThresholdSyntaxError(f"{text!r}: error_rate takes % or a fraction")
-        return value / 100.0 if unit == "%" else value
+        fraction = value / 100.0 if unit == "%" else value
+        if fraction > 1:
+            raise ThresholdSyntaxError(
+                f"{text!r}: an error rate lies between 0 and 100% (1 as a fraction)"
+            )
+        return fraction
     if unit is not None:
         raise ThresholdSyntaxError(f"{text!r}: rps takes a plain number")
     return value

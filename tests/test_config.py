@@ -168,11 +168,17 @@ def test_load_stage_defaults_and_test_stage_options(repo: Path) -> None:
             allow_empty: true
             timeout: 2m
             gate: {max_failures: 3}
-          load: {layer: load, locustfile: suites/load/locustfile.py, target: orders}
+          load:
+            layer: load
+            locustfile: suites/load/locustfile.py
+            target: orders
+            gate: ["p95 < 1s"]
         name: smoke-test
         environment: kubernetes
         """,
     )
+
+    write(repo / "suites/unit/test_fast.py", "def test_fast():\n    pass\n")
 
     pipeline = load_pipeline(repo / "pipelines/smoke.yml")
 
@@ -183,7 +189,7 @@ def test_load_stage_defaults_and_test_stage_options(repo: Path) -> None:
     load = pipeline.stages["load"].load
     assert load is not None
     assert (load.users, load.spawn_rate, load.duration) == (10, 10.0, 30.0)
-    assert pipeline.stages["load"].thresholds == ()
+    assert [t.text for t in pipeline.stages["load"].thresholds] == ["p95 < 1s"]
     assert (pipeline.name, pipeline.environment) == ("smoke-test", "kubernetes")
     assert pipeline.schedules == {}
 
@@ -711,8 +717,8 @@ def test_stage_mistakes(repo: Path, stages: str, expected: str) -> None:
         ),
         pytest.param(
             LOAD + "spawn_rate: 0}\n",
-            "pipelines/ci.yaml:3: stages.load.spawn_rate must be a number above 0, "
-            "got the integer 0",
+            "pipelines/ci.yaml:3: stages.load.spawn_rate must be a finite number "
+            "above 0, got the integer 0",
             id="zero-spawn-rate",
         ),
         pytest.param(
@@ -812,3 +818,60 @@ def test_valid_cron_forms_are_accepted(repo: Path) -> None:
     pipeline = load_pipeline(Path("pipelines/ci.yaml"))
 
     assert pipeline.schedules["often"].cron == "*/15 0-6,22-23 1 1-12/2 7"
+
+
+# --- rules that keep a run from failing late -------------------------------------
+
+
+def test_placeholder_of_a_service_not_needed_is_refused(repo: Path) -> None:
+    message = system_error(SYSTEM.replace("needs: [catalog]", "needs: []"))
+
+    assert message == (
+        "system.yaml:10: services.orders.env.CATALOG_URL: ${catalog.url} but "
+        "orders does not need catalog — add catalog to the needs: of orders"
+    )
+
+
+def test_stage_paths_must_exist(repo: Path) -> None:
+    message = stages_error("unit: {layer: unit, paths: [suites/unti]}\n")
+
+    assert message == (
+        "pipelines/ci.yaml:3: stages.unit.paths[0]: 'suites/unti' not found — fix "
+        "the path; it is relative to the folder of the system file"
+    )
+
+
+def test_load_stage_without_thresholds_is_refused(repo: Path) -> None:
+    message = stages_error(LOAD + "users: 5}\n")
+
+    assert message == (
+        "pipelines/ci.yaml:3: load stage 'load' has no thresholds, so its gate "
+        'could not fail — add e.g. gate: ["p95 < 300ms", "error_rate < 1%"]'
+    )
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"),
+    [
+        pytest.param(
+            'gate: ["error_rate < 150%"]}\n',
+            "stages.load.gate[0]: 'error_rate < 150%': an error rate lies between "
+            "0 and 100% (1 as a fraction)",
+            id="error-rate-over-100",
+        ),
+        pytest.param(
+            'duration: 99999999h, gate: ["p95 < 1s"]}\n',
+            "stages.load.duration must be a positive duration",
+            id="duration-too-long",
+        ),
+        pytest.param(
+            'spawn_rate: .inf, gate: ["p95 < 1s"]}\n',
+            "stages.load.spawn_rate must be a finite number above 0",
+            id="infinite-spawn-rate",
+        ),
+    ],
+)
+def test_values_out_of_any_sensible_range(
+    repo: Path, stage: str, expected: str
+) -> None:
+    assert expected in stages_error(LOAD + stage)

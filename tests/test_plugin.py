@@ -176,10 +176,35 @@ def test_unknown_service_name_is_a_clear_error(suites: pytest.Pytester) -> None:
     )
 
 
-def test_missing_environment_file_is_a_usage_error(suites: pytest.Pytester) -> None:
+def test_missing_environment_file_is_one_usage_error(suites: pytest.Pytester) -> None:
+    write(suites, "suites/api/test_a.py", "def test_url(service_url): pass\n")
+    write(suites, "suites/api/test_b.py", "def test_url(service_url): pass\n")
+
+    result = suites.runpytest("suites", "--environment=nope.json")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *nope.json: no such environment file — *"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "*env.json: not an environment file (*"),
+        ('{"backend": "local"}', "*env.json: not an environment file ('tenant')*"),
+        (
+            '{"backend": "local", "tenant": "t", "services": {"web": "ftp://x"}}',
+            "*env.json: service web has URL 'ftp://x' — expected an http:// or*",
+        ),
+    ],
+)
+def test_broken_environment_file_is_one_usage_error(
+    suites: pytest.Pytester, content: str, expected: str
+) -> None:
+    (suites.path / "env.json").write_text(content)
     write(suites, "suites/api/test_a.py", "def test_url(service_url): pass\n")
 
-    result = suites.runpytest("suites", "--environment", "nope.json")
+    result = suites.runpytest("suites", "--environment=env.json")
 
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*nope.json: no such environment file*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {expected}"])

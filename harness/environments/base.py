@@ -72,7 +72,7 @@ class Deployment:
         """Load an ``environment.json``; a broken file is one clear error."""
         try:
             data = json.loads(path.read_text())
-            return cls(
+            deployment = cls(
                 backend=str(data["backend"]),
                 tenant=str(data["tenant"]),
                 services={str(k): str(v) for k, v in data["services"].items()},
@@ -82,14 +82,25 @@ class Deployment:
             )
         except FileNotFoundError:
             raise EnvironmentError_(
-                f"{path}: no such environment file — deploy first (cdh run) or "
+                f"{path}: no such environment file — keep one up with `cdh up` or "
                 "drop --environment to start a local environment"
+            ) from None
+        except IsADirectoryError:
+            raise EnvironmentError_(
+                f"{path}: is a folder — name the environment.json file in it"
             ) from None
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise EnvironmentError_(
                 f"{path}: not an environment file ({error}) — expected the JSON "
                 "written by a deploy stage, with backend, tenant and services"
             ) from None
+        for name, url in deployment.services.items():
+            if not url.startswith(("http://", "https://")):
+                raise EnvironmentError_(
+                    f"{path}: service {name} has URL {url!r} — expected an "
+                    "http:// or https:// base URL"
+                )
+        return deployment
 
 
 class Environment(abc.ABC):

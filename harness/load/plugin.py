@@ -135,6 +135,11 @@ class LocustItem(pytest.Item):
                 "no load target — name the service to load with --load-target "
                 "SERVICE or the ini option cdh_load_target"
             )
+        if not options.thresholds:
+            raise LoadError(
+                "no load thresholds, so this run could not fail — give "
+                "--load-threshold 'p95 < 300ms' or the ini option cdh_load_thresholds"
+            )
         if not self.config.pluginmanager.has_plugin("harness"):
             raise LoadError(
                 "the harness plugin is disabled (-p no:harness) — the load layer "

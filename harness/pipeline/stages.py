@@ -219,6 +219,17 @@ def _decide(
     result.tests = counts
     if counts.total == 0:
         return _no_tests(stage, result)
+    if code == 1 and counts.failed + counts.errors == 0:
+        result.reason = (
+            f"pytest reported failures (exit code 1) that {result.junit} does not "
+            f"record — see {result.log}"
+        )
+        return result
+    if counts.passed == 0 and not counts.failures and not stage.allow_empty:
+        result.reason = (
+            f"no test passed ({counts.skipped} skipped) — a gate needs tests that ran"
+        )
+        return result
     if stage.load is not None:
         return _decide_load(result, run_dir)
     broken = counts.failed + counts.errors

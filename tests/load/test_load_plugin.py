@@ -174,6 +174,17 @@ def test_malformed_run_settings_are_usage_errors(
     result.stderr.fnmatch_lines([f"*{message}"])
 
 
+def test_load_item_without_thresholds_fails_closed(
+    project: pytest.Pytester, environment_file: Path
+) -> None:
+    result = project.runpytest_subprocess(
+        f"--environment={environment_file}", *SHORT_RUN, timeout=90
+    )
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*no load thresholds, so this run could not fail*"])
+
+
 def test_load_item_without_a_target_fails_with_the_fix(
     project: pytest.Pytester,
 ) -> None:
@@ -245,7 +256,10 @@ def test_locustfile_that_breaks_fails_with_locusts_own_words(
     write(project, "suites/load/locustfile.py", "raise RuntimeError('no users here')\n")
 
     result = project.runpytest_subprocess(
-        f"--environment={environment_file}", *SHORT_RUN, timeout=90
+        f"--environment={environment_file}",
+        *SHORT_RUN,
+        "--load-threshold=p95 < 1s",
+        timeout=90,
     )
 
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -267,6 +281,7 @@ def test_load_run_that_makes_no_requests_fails_closed(
     )
     project.makeini(
         "[pytest]\ncdh_load_target = web\ncdh_load_users = 2\ncdh_load_duration = 1s\n"
+        "cdh_load_thresholds = p95 < 1s\n"
     )
     results = project.path / "load.json"
 

@@ -74,3 +74,43 @@ def test_interrupted_session_stops_the_services(repo: Repo, signum: int) -> None
     (pid,) = environment["details"]["pids"].values()
     assert not alive(pid)
     assert port_is_free(environment["services"]["web"])
+
+
+def test_cdh_up_keeps_an_environment_for_pytest_until_ctrl_c(repo: Repo) -> None:
+    up = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "up"],
+        cwd=repo.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    shared = repo.root / ".cdh" / "environment.json"
+    wait_for(shared.exists)
+    environment = json.loads(shared.read_text())
+
+    tested = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "api",
+            "suites",
+            "-p",
+            "no:cacheprovider",
+            f"--environment={shared}",
+        ],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    up.send_signal(signal.SIGINT)
+    stdout, _ = up.communicate(timeout=30)
+
+    assert tested.returncode == 0, tested.stdout
+    assert up.returncode == 0
+    assert "environment removed" in stdout
+    (pid,) = environment["details"]["pids"].values()
+    assert not alive(pid)
+    assert not shared.exists()

@@ -78,6 +78,42 @@ def test_allow_empty_lets_an_empty_stage_pass(repo: Repo) -> None:
     assert repo.cdh("run", "pipelines/ci.yaml").returncode == 0
 
 
+def test_stage_whose_tests_were_all_skipped_fails_closed(repo: Repo) -> None:
+    repo.write(
+        "suites/unit/conftest.py",
+        "import pytest\n\ndef pytest_runtest_setup(item):\n    pytest.skip('no')\n",
+    )
+    repo.pipeline("unit: {layer: unit}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("unit")["reason"] == (
+        "no test passed (1 skipped) — a gate needs tests that ran"
+    )
+
+
+def test_failure_missing_from_the_results_file_still_fails(repo: Repo) -> None:
+    repo.write("suites/unit/test_bad.py", "def test_bad():\n    assert 0\n")
+    repo.write(
+        "suites/unit/conftest.py",
+        """\
+        def pytest_unconfigure(config):
+            with open(config.option.xmlpath, "w") as junit:
+                junit.write('<testsuites><testsuite><testcase classname="a" '
+                            'name="b"/></testsuite></testsuites>')
+        """,
+    )
+    repo.pipeline("unit: {layer: unit}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("unit")["reason"].startswith(
+        "pytest reported failures (exit code 1) that junit/unit.xml does not record"
+    )
+
+
 def test_killed_pytest_process_fails_the_gate(repo: Repo) -> None:
     repo.write(
         "suites/unit/test_die.py",
