@@ -163,6 +163,10 @@ class Runner:
                 )
         except HarnessError as error:
             result = StageResult(stage.name, FAILED, str(error))
+        if stage.layer is not None and self.environment is not None:
+            # Logs as they stood when the stage ended, kept even if a later
+            # stage or the teardown goes wrong.
+            self.environment.collect_logs()
         result.started = started
         result.seconds = time.time() - started
         log.info(

@@ -110,7 +110,10 @@ class KubernetesEnvironment(Environment):
         self._forwards: list[PortForward] = []
 
     def mark_failed(self) -> None:
-        """Tell the environment the run failed after deploy (for keep_on_failure)."""
+        """The run failed after deploy: keep a debug bundle (and, with
+        keep_on_failure, the namespaces)."""
+        if not self.failed:
+            self._debug_bundle()
         self.failed = True
 
     # --- deploy ---------------------------------------------------------
