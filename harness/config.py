@@ -410,12 +410,13 @@ def _only_for(fields: Mapping[str, Entry], keys: Collection[str], kind: str) -> 
 
 def _test_gate(entry: Entry) -> TestGate:
     fields = entry.mapping(
-        ("max_failures",),
-        expected="a mapping like {max_failures: 0}",
+        ("max_failures", "reruns"),
+        expected="a mapping like {max_failures: 0, reruns: 2}",
         fix="lists of thresholds are for load stages",
     )
     return TestGate(
-        max_failures=_optional(fields, "max_failures", lambda e: e.integer(0), 0)
+        max_failures=_optional(fields, "max_failures", lambda e: e.integer(0), 0),
+        reruns=_optional(fields, "reruns", lambda e: e.integer(0, 5), 0),
     )
 
 

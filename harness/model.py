@@ -72,11 +72,16 @@ class System:
 
 @dataclass(frozen=True)
 class TestGate:
-    """When a test stage passes: at most ``max_failures`` failed tests."""
+    """When a test stage passes: at most ``max_failures`` failed tests.
+
+    ``reruns`` runs the failed tests again up to that many times; a test that
+    passes on a rerun counts as passed and is reported as flaky.
+    """
 
     __test__ = False  # not a pytest test class despite its name
 
     max_failures: int = 0
+    reruns: int = 0
 
 
 @dataclass(frozen=True)

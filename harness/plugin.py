@@ -14,6 +14,7 @@ point ``harness``). It
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -49,6 +50,7 @@ class _State:
     environment: Environment | None = None
     layers: dict[str, Layer] = field(default_factory=dict)
     pyramid: dict[Layer, _LayerTally] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
 
 _STATE = pytest.StashKey[_State]()
@@ -208,6 +210,8 @@ class _PyramidReporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         layer = self.state.layers.get(report.nodeid)
         if layer is None:
+            if report.failed and report.nodeid not in self.state.failed:
+                self.state.failed.append(report.nodeid)
             return
         tally = self.state.pyramid.setdefault(layer, _LayerTally())
         tally.seconds += report.duration
@@ -215,6 +219,14 @@ class _PyramidReporter:
             tally.tests += 1
         if report.failed:
             tally.failed += 1
+            if report.nodeid not in self.state.failed:
+                self.state.failed.append(report.nodeid)
+
+    def pytest_sessionfinish(self) -> None:
+        # The runner reruns exactly these for a stage with gate: {reruns: N}.
+        target = os.environ.get("CDH_FAILED_FILE")
+        if target:
+            Path(target).write_text(json.dumps(self.state.failed))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.state.pyramid:

@@ -647,7 +647,8 @@ LOAD = "load: {layer: load, locustfile: suites/load/locustfile.py, target: order
         pytest.param(
             'unit: {layer: unit, gate: ["p95 < 1s"]}\n',
             "pipelines/ci.yaml:3: stages.unit.gate must be a mapping like "
-            "{max_failures: 0}, got a list — lists of thresholds are for load stages",
+            "{max_failures: 0, reruns: 2}, got a list — lists of thresholds are for "
+            "load stages",
             id="threshold-gate-on-test-stage",
         ),
         pytest.param(
@@ -659,7 +660,7 @@ LOAD = "load: {layer: load, locustfile: suites/load/locustfile.py, target: order
         pytest.param(
             "unit: {layer: unit, gate: {coverage: 80%}}\n",
             "pipelines/ci.yaml:3: unknown key 'coverage' in stages.unit.gate — use "
-            "one of: max_failures",
+            "one of: max_failures, reruns",
             id="unknown-gate-key",
         ),
     ],

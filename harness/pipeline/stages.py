@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ class StageResult:
     junit: str | None = None
     log: str | None = None
     figures: dict[str, Any] = field(default_factory=dict)
+    flaky: list[str] = field(default_factory=list)
 
 
 class ProcessRegistry:
@@ -91,10 +94,12 @@ def pytest_command(
     root: Path,
     deployment: Deployment | None,
     pipeline: str = "",
+    junit: Path | None = None,
 ) -> list[str]:
     """The pytest session a test stage runs, selecting its layer."""
     assert stage.layer is not None
-    paths = [p for p in _paths(stage) if (root / p).exists()]
+    junit = junit or run_dir / "junit" / f"{stage.name}.xml"
+    paths = [p for p in _paths(stage) if (root / p.split("::")[0]).exists()]
     command = [
         sys.executable,
         "-m",
@@ -102,7 +107,7 @@ def pytest_command(
         "-m",
         stage.layer.value,
         *paths,
-        f"--junitxml={run_dir / 'junit' / f'{stage.name}.xml'}",
+        f"--junitxml={junit}",
         "-p",
         "no:cacheprovider",
         f"--rootdir={root}",
@@ -168,9 +173,47 @@ def run_test_stage(
     if not any((root / path).exists() for path in _paths(stage)):
         return _no_tests(stage, result)
     command = pytest_command(stage, run_dir, root, deployment, pipeline)
-    env = {**os.environ, "CDH_RUN_DIR": str(run_dir), "CDH_STAGE": stage.name}
+    failed_file = run_dir / "stages" / f"{stage.name}.failed.json"
+    env = {
+        **os.environ,
+        "CDH_RUN_DIR": str(run_dir),
+        "CDH_STAGE": stage.name,
+        "CDH_FAILED_FILE": str(failed_file),
+    }
 
-    with log_path.open("wb") as output:
+    code = _session(stage, command, root, env, log_path, processes)
+    if code is None:
+        result.reason = f"timed out after {stage.timeout:g}s"
+        return result
+    if processes.cancelled.is_set():
+        result.reason = "interrupted"
+        return result
+    result = _decide(stage, result, code, junit, run_dir)
+    if stage.gate.reruns and result.tests and result.tests.failures and not stage.load:
+
+        def rerun_command(failed: list[str], attempt: int) -> list[str]:
+            again = dataclasses.replace(stage, paths=tuple(failed))
+            junit = run_dir / "junit" / f"{stage.name}.rerun-{attempt}.xml"
+            return pytest_command(again, run_dir, root, deployment, pipeline, junit)
+
+        result = _rerun(stage, result, rerun_command, root, env, log_path, processes)
+    return result
+
+
+def _session(
+    stage: Stage,
+    command: list[str],
+    root: Path,
+    env: dict[str, str],
+    log_path: Path,
+    processes: ProcessRegistry,
+) -> int | None:
+    """One pytest session, its output appended to the stage's log.
+
+    Returns:
+        pytest's exit code, or None when the stage's timeout ran out.
+    """
+    with log_path.open("ab") as output:
         process = subprocess.Popen(
             command,
             cwd=root,
@@ -183,19 +226,56 @@ def run_test_stage(
         processes.add(process)
         log.info("stage %s: pytest pid=%s", stage.name, process.pid)
         try:
-            code = process.wait(timeout=stage.timeout)
+            return process.wait(timeout=stage.timeout)
         except subprocess.TimeoutExpired:
             _signal_group(process, signal.SIGKILL)
             process.wait()
-            result.reason = f"timed out after {stage.timeout:g}s"
-            return result
+            return None
         finally:
             processes.remove(process)
 
-    if processes.cancelled.is_set():
-        result.reason = "interrupted"
+
+def _rerun(
+    stage: Stage,
+    result: StageResult,
+    command: Callable[[list[str], int], list[str]],
+    root: Path,
+    env: dict[str, str],
+    log_path: Path,
+    processes: ProcessRegistry,
+) -> StageResult:
+    """Run the failed tests again (gate: {reruns: N}); flaky ones are reported."""
+    failed_file = Path(env["CDH_FAILED_FILE"])
+    try:
+        first_failed: list[str] = json.loads(failed_file.read_text())
+    except (OSError, ValueError):
         return result
-    return _decide(stage, result, code, junit, run_dir)
+    still = first_failed
+    for attempt in range(1, stage.gate.reruns + 1):
+        if not still or processes.cancelled.is_set():
+            break
+        code = _session(stage, command(still, attempt), root, env, log_path, processes)
+        if code not in (0, 1):
+            return result
+        try:
+            still = json.loads(failed_file.read_text())
+        except (OSError, ValueError):
+            return result
+
+    flaky = [name for name in first_failed if name not in still]
+    result.flaky = flaky
+    if len(still) > stage.gate.max_failures or result.tests is None:
+        if flaky:
+            result.reason += f" ({len(flaky)} passed on a rerun)"
+        return result
+    counts = result.tests
+    passed = counts.passed + len(flaky)
+    result.status = PASSED
+    result.reason = (
+        f"{passed} passed, {len(flaky)} flaky (failed, then passed on a rerun): "
+        + ", ".join(flaky)
+    )
+    return result
 
 
 def _decide(

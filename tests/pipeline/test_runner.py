@@ -61,6 +61,51 @@ def test_max_failures_lets_a_stage_pass_with_that_many_failures(repo: Repo) -> N
     assert repo.cdh("run", "pipelines/ci.yaml").returncode == 0
 
 
+FLAKY = """\
+from pathlib import Path
+
+def test_flaky():
+    marker = Path(__file__).with_suffix(".ran")
+    if not marker.exists():
+        marker.write_text("once")
+        assert False, "first run fails"
+"""
+
+
+def test_reruns_pass_a_flaky_test_and_report_it(repo: Repo) -> None:
+    repo.write("suites/unit/test_flaky.py", FLAKY)
+    repo.pipeline("unit: {layer: unit, gate: {reruns: 2}}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 0, result.stdout
+    unit = repo.stage("unit")
+    assert unit["flaky"] == ["suites/unit/test_flaky.py::test_flaky"]
+    assert unit["reason"] == (
+        "2 passed, 1 flaky (failed, then passed on a rerun): "
+        "suites/unit/test_flaky.py::test_flaky"
+    )
+    assert (repo.run_dir() / "junit" / "unit.rerun-1.xml").is_file()
+
+
+def test_reruns_do_not_pass_a_test_that_keeps_failing(repo: Repo) -> None:
+    repo.write("suites/unit/test_bad.py", "def test_bad():\n    assert 0\n")
+    repo.pipeline("unit: {layer: unit, gate: {reruns: 2}}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    assert result.returncode == 1
+    assert repo.stage("unit")["flaky"] == []
+    assert (repo.run_dir() / "junit" / "unit.rerun-2.xml").is_file()
+
+
+def test_without_reruns_a_flaky_test_fails_the_gate(repo: Repo) -> None:
+    repo.write("suites/unit/test_flaky.py", FLAKY)
+    repo.pipeline("unit: {layer: unit}\n")
+
+    assert repo.cdh("run", "pipelines/ci.yaml").returncode == 1
+
+
 def test_stage_selecting_no_tests_fails_closed(repo: Repo) -> None:
     repo.pipeline("integration: {layer: integration}\n")
 

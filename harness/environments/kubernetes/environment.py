@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.environments.base import Deployment, Environment
-from harness.environments.kubernetes import build, names
+from harness.environments.kubernetes import names
+from harness.environments.kubernetes.building import BuildRun
 from harness.environments.kubernetes.cleanup import Clock, delete_namespace
 from harness.environments.kubernetes.client import Cluster, connect, create, preflight
 from harness.environments.kubernetes.deploy import (
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 
 Connector = Callable[[str | None], Cluster]
 S3Factory = Callable[[Any], Any]
-POLL = 2.0
 
 
 def _connect(context: str | None) -> Cluster:
@@ -212,80 +212,18 @@ class KubernetesEnvironment(Environment):
 
     def _build(self, plan: RunPlan) -> dict[str, str]:
         assert self._cluster is not None and self.settings is not None
-        if plan.uploads:
-            s3 = self.settings.builder.s3
-            client = self._s3_client(s3)
-            for key, data in plan.uploads.items():
-                assert s3 is not None
-                client.put_object(Bucket=s3.bucket, Key=key, Body=data)
-        for objects in plan.builds.values():
-            for manifest in objects:
-                self._create(manifest)
-
-        builder = build.KanikoBuilder(self.settings)
-        pending = dict(plan.requests)
-        images: dict[str, str] = {}
-        deadline = self._clock.now() + self.settings.builder.timeout
-        while pending:
-            for service, request in sorted(pending.items()):
-                outcome = self._build_outcome(builder, request)
-                if outcome.state == build.RUNNING:
-                    if self._clock.now() > deadline:
-                        raise EnvironmentError_(
-                            f"build of {service} did not finish in "
-                            f"{self.settings.builder.timeout:g}s ({outcome.reason}) — "
-                            "raise kubernetes.builder.timeout or see "
-                            f"{self.run_dir / 'debug'}"
-                        )
-                    continue
-                tail = self._save_build_log(request)
-                if outcome.state == build.FAILED:
-                    raise EnvironmentError_(
-                        f"build of {service} failed: {outcome.reason}"
-                        + (f"; kaniko's last lines: {tail}" if tail else "")
-                    )
-                assert outcome.digest is not None
-                images[service] = f"{request.repository}@{outcome.digest}"
-                log.info("built %s as %s", service, images[service])
-                del pending[service]
-            if pending:
-                self._clock.sleep(POLL)
-        return images
-
-    def _build_outcome(
-        self, builder: build.Builder, request: build.BuildRequest
-    ) -> build.BuildOutcome:
-        assert self._cluster is not None
-        core, ns = self._cluster.core, request.namespace
-        job = self._cluster.batch.read_namespaced_job(request.job_name, ns)
-        pods = core.list_namespaced_pod(
-            ns, label_selector=f"job-name={request.job_name}"
+        builds = BuildRun(
+            self._cluster,
+            self.settings,
+            plan,
+            self.run_dir,
+            create=self._create,
+            clock=self._clock,
+            s3_client=self._s3_client(self.settings.builder.s3)
+            if plan.uploads
+            else None,
         )
-        events = core.list_namespaced_event(
-            ns,
-            field_selector=f"involvedObject.kind=Job,involvedObject.name={request.job_name}",
-        )
-        return builder.outcome(job, pods.items or [], events.items or [])
-
-    def _save_build_log(self, request: build.BuildRequest) -> str:
-        assert self._cluster is not None and self._plan is not None
-        core = self._cluster.core
-        pods = (
-            core.list_namespaced_pod(
-                request.namespace, label_selector=f"job-name={request.job_name}"
-            ).items
-            or []
-        )
-        text = "".join(
-            pod_log(core, pod.metadata.name, request.namespace, build.CONTAINER)
-            for pod in pods
-        )
-        text = redact(text, self._plan.secret_values)
-        path = self.run_dir / "builds" / f"{request.service}.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        lines = [line for line in text.splitlines() if line.strip()]
-        return " | ".join(lines[-5:])
+        return builds.run()
 
     # --- rollout and access ----------------------------------------------
 

@@ -12,6 +12,7 @@ containers' previous runs.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -45,6 +46,97 @@ def pod_log(
     except Exception as error:  # the API's errors carry no stable type here
         return f"(log unavailable: {getattr(error, 'reason', error)})\n"
     return str(text or "")
+
+
+class LogFollower:
+    """Streams one container's log into a file while the container runs.
+
+    The API server keeps a ``follow`` request open and sends each line as
+    the container writes it; a thread copies whole lines, secrets masked,
+    to ``path`` and flushes each, so a long build can be watched with
+    ``tail -f`` while it runs. The stream ends when the container exits.
+
+    Args:
+        core: the ``CoreV1Api`` (or a stand-in answering with a string).
+        secrets: values masked before a line reaches the file.
+    """
+
+    def __init__(
+        self,
+        core: Any,
+        pod: str,
+        namespace: str,
+        container: str,
+        path: Path,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self.core, self.pod, self.namespace = core, pod, namespace
+        self.container, self.path = container, path
+        self.secrets = list(secrets)
+        self.error = ""
+        self.lines = 0
+        self._response: Any = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+        self._thread = threading.Thread(
+            target=self._follow, name=f"log-{pod}", daemon=True
+        )
+        self._thread.start()
+        log.debug("following the log of %s/%s", namespace, pod)
+
+    def _follow(self) -> None:
+        try:
+            response = self.core.read_namespaced_pod_log(
+                self.pod,
+                self.namespace,
+                container=self.container,
+                follow=True,
+                timestamps=True,
+                _preload_content=False,
+            )
+            with self.path.open("a", encoding="utf-8") as out:
+                if isinstance(response, str | bytes):
+                    self._write(out, _text(response))
+                    return
+                self._response = response
+                pending = ""
+                for chunk in response.stream(4096, decode_content=True):
+                    pending += _text(chunk)
+                    done, _, pending = pending.rpartition("\n")
+                    if done:
+                        self._write(out, done + "\n")
+                if pending:
+                    self._write(out, pending)
+        except Exception as error:  # a broken stream falls back to one read
+            self.error = str(getattr(error, "reason", "") or error)
+            log.debug("log stream of %s ended: %s", self.pod, self.error)
+        finally:
+            if self._response is not None:
+                self._response.release_conn()
+
+    def _write(self, out: Any, text: str) -> None:
+        out.write(redact(text, self.secrets))
+        out.flush()
+        self.lines += text.count("\n")
+
+    def finish(self, timeout: float = 10.0) -> str:
+        """Wait for the stream to end (the container has exited); the text.
+
+        A stream that broke or is still open after ``timeout`` is closed,
+        and the whole log is read once instead, so the file is complete.
+        """
+        self._thread.join(timeout)
+        if self._thread.is_alive() or self.error:
+            if self._response is not None:
+                self._response.close()
+            self._thread.join(1.0)
+            whole = pod_log(self.core, self.pod, self.namespace, self.container)
+            self.path.write_text(redact(whole, self.secrets))
+        return self.path.read_text(errors="replace")
+
+
+def _text(data: str | bytes) -> str:
+    return data if isinstance(data, str) else data.decode("utf-8", "replace")
 
 
 def collect_service_logs(
