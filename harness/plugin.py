@@ -66,6 +66,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "load tests run against it instead of starting the local environment",
     )
     parser.addini(
+        "cdh_environment",
+        "environment.json of an already deployed system (--environment's twin), "
+        "relative to the rootdir",
+        default="",
+    )
+    parser.addini(
         "cdh_system", "system file of the services under test", default="system.yaml"
     )
     parser.addini(
@@ -84,13 +90,21 @@ def pytest_configure(config: pytest.Config) -> None:
             f"(default for tests under suites/{layer.value}/)",
         )
     root = config.rootpath
-    environment_file = config.getoption("environment")
-    config.stash[_STATE] = _State(
-        suites=[root / folder for folder in config.getini("cdh_suites")],
-        environment_file=Path(environment_file).resolve() if environment_file else None,
+    given, configured = (
+        config.getoption("environment"),
+        config.getini("cdh_environment"),
     )
+    environment_file = None
+    if given:
+        environment_file = Path(given).resolve()
+    elif configured:
+        environment_file = (root / configured).resolve()
+    state = _State(
+        suites=[root / folder for folder in config.getini("cdh_suites")],
+        environment_file=environment_file,
+    )
+    config.stash[_STATE] = state
     # A wrong --environment file is one usage error, not an error per test.
-    state = config.stash[_STATE]
     if state.environment_file is not None:
         try:
             state.deployment = Deployment.read(state.environment_file)

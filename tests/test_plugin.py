@@ -208,3 +208,20 @@ def test_broken_environment_file_is_one_usage_error(
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {expected}"])
+
+
+def test_environment_file_can_come_from_the_ini(suites: pytest.Pytester) -> None:
+    suites.makeini("[pytest]\ncdh_environment = deployed/env.json\n")
+    (suites.path / "deployed").mkdir()
+    (suites.path / "deployed" / "env.json").write_text(
+        '{"backend": "local", "tenant": "t2", "services": {"web": "http://127.0.0.1:1"}}'
+    )
+    write(
+        suites,
+        "suites/api/test_a.py",
+        "def test_tenant(environment):\n    assert environment.tenant == 't2'\n",
+    )
+
+    result = suites.runpytest("suites")
+
+    result.assert_outcomes(passed=1)
