@@ -38,6 +38,7 @@ import pytest
 from harness.errors import HarnessError, LoadError
 from harness.layers import Layer, layer_from_path
 from harness.load.abort import AbortWatch
+from harness.load.distributed import in_cluster
 from harness.load.gate import Verdict
 from harness.load.options import LoadOptions, read_options
 from harness.load.options import pytest_addoption as pytest_addoption
@@ -147,7 +148,8 @@ class LocustItem(pytest.Item):
             )
         from harness.plugin import session_deployment
 
-        host = session_deployment(self.config).url(options.target)
+        deployment = session_deployment(self.config)
+        host = deployment.url(options.target)
         directory = options.directory or _temporary_folder(self.config)
         slug = _slug(_relative(self.path, self.config.rootpath).with_suffix(""))
         steps = bounded(options.shape, options.duration)
@@ -164,6 +166,7 @@ class LocustItem(pytest.Item):
             workers=options.workers,
             shape_file=shape_file,
             env=env,
+            remote=in_cluster(deployment, options.target) if options.workers else None,
         )
         watch = AbortWatch(options.thresholds, run.csv_prefix, options.min_samples)
         outcome = run_locust(run, watch if watch else None)

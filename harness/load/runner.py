@@ -10,6 +10,10 @@ master bound to 127.0.0.1 on a free port, and that many ``--worker``
 processes, each in a process group of its own. The master waits for all of them
 (at most :data:`WORKER_WAIT` seconds) and writes the aggregated statistics.
 
+With a ``remote`` set (see :mod:`harness.load.distributed`), the master
+and workers run where the deployed system runs instead, and the remote
+puts the same result files in place.
+
 A ``watch`` callback, polled every :data:`WATCH_INTERVAL` seconds while
 locust runs, may stop the run early: locust then gets SIGINT, which it
 handles like the end of its run time, writing its statistics and reports.
@@ -32,6 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from harness.errors import LoadError
 
@@ -80,6 +85,8 @@ class LocustRun:
         shape_file: a locustfile holding the load shape, loaded beside
             ``locustfile``; users, spawn rate and run time then come from it.
         env: extra environment variables for locust (the shape's steps).
+        remote: runs master and workers elsewhere (the tenant namespace)
+            instead of on this machine.
     """
 
     locustfile: Path
@@ -93,6 +100,7 @@ class LocustRun:
     workers: int = 0
     shape_file: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    remote: RemoteLoad | None = None
 
     @property
     def run_time(self) -> int:
@@ -198,6 +206,13 @@ class LocustOutcome:
         return "\n".join(self.stderr.strip().splitlines()[-lines:])
 
 
+class RemoteLoad(Protocol):
+    """Runs a distributed locust run away from this machine."""
+
+    def run(self, run: LocustRun, watch: Watch | None) -> LocustOutcome:
+        """Run it and put locust's result files at ``run``'s paths."""
+
+
 def run_locust(run: LocustRun, watch: Watch | None = None) -> LocustOutcome:
     """Run locust to completion and return how it ended.
 
@@ -222,6 +237,8 @@ def run_locust(run: LocustRun, watch: Watch | None = None) -> LocustOutcome:
     for suffix in _OUTPUTS:
         Path(f"{run.csv_prefix}{suffix}").unlink(missing_ok=True)
     run.html.unlink(missing_ok=True)
+    if run.remote is not None:
+        return run.remote.run(run, watch)
 
     started = time.monotonic()
     port = _free_port() if run.workers else 0

@@ -30,6 +30,7 @@ from harness.environments.kubernetes.deploy import (
     rollout_failure,
     service_url,
 )
+from harness.environments.kubernetes.loadgen import LoadPod
 from harness.environments.kubernetes.logs import (
     collect_service_logs,
     pod_log,
@@ -160,6 +161,12 @@ class KubernetesEnvironment(Environment):
                 "build_namespace": plan.build.namespace,
                 "images": images,
                 "cluster": cluster.target,
+                "context": self.context or settings.context,
+                "cluster_urls": {
+                    s.name: service_url(s, plan.tenant.namespace, settings)
+                    for s in system.start_order()
+                },
+                "load": LoadPod.from_settings(settings).to_dict(),
             },
         )
 

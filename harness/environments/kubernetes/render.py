@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ import yaml
 from harness.environments.kubernetes import build as kaniko
 from harness.environments.kubernetes import names
 from harness.environments.kubernetes.context import pack_context
-from harness.environments.kubernetes.deploy import render_service
+from harness.environments.kubernetes.deploy import render_service, service_url
+from harness.environments.kubernetes.loadgen import LoadPod, render_load, run_name
 from harness.environments.kubernetes.settings import (
     KubernetesSettings,
     S3Settings,
@@ -172,7 +174,49 @@ def render_run(
     images = {name: request.image for name, request in plan.requests.items()}
     jobs = [obj for objects in plan.builds.values() for obj in objects]
     workloads = render_workloads(system, settings, plan, images)
-    return plan.isolation + plan.secrets + jobs + workloads
+    load = render_load_stages(pipeline, settings, plan.tenant.namespace)
+    return plan.isolation + plan.secrets + jobs + workloads + load
+
+
+def render_load_stages(
+    pipeline: Pipeline, settings: KubernetesSettings, namespace: str
+) -> list[Manifest]:
+    """The in-cluster locust objects of every load stage with ``workers``.
+
+    Rendered from the stage's settings the way the load stage builds them
+    at run time (a run names its objects after the run, not the stage).
+    """
+    from harness.load.distributed import spec_for
+    from harness.load.runner import LocustRun
+    from harness.load.shape import bounded, length, parse_shape, peak, write_shape
+
+    found: list[Manifest] = []
+    pod = LoadPod.from_settings(settings)
+    for stage in pipeline.stages.values():
+        load = stage.load
+        if load is None or not load.workers:
+            continue
+        host = service_url(pipeline.system.services[load.target], namespace, settings)
+        with tempfile.TemporaryDirectory() as folder:
+            steps = (
+                bounded(parse_shape(load.shape), load.duration) if load.shape else ()
+            )
+            shape_file, env = write_shape(Path(folder), steps) if steps else (None, {})
+            run = LocustRun(
+                locustfile=load.locustfile,
+                host=host,
+                users=peak(steps) or load.users,
+                spawn_rate=load.spawn_rate,
+                duration=length(steps) or load.duration,
+                csv_prefix=Path(folder) / "out",
+                html=Path(folder) / "report.html",
+                workers=load.workers,
+                shape_file=shape_file,
+                env=env,
+            )
+            spec = spec_for(run, host, run_name(pipeline.name, stage.name))
+        found += render_load(spec, namespace, pod)
+    return found
 
 
 def render_logging_objects(system_file: Path | None = None) -> list[Manifest]:

@@ -24,6 +24,10 @@ name that never resolves). A run needs at least ``registry.destination``.
         runtime_class: gvisor
       services:
         orders: {replicas: 2, run_as_user: 10001}
+      load:                              # a load stage's workers: N, in the tenant
+        image: docker.io/locustio/locust:2.47.0
+        resources: {requests: {cpu: 500m}, limits: {cpu: "1"}}   # each worker
+        master_resources: {requests: {cpu: 250m}}
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any, TypeVar
 from harness._yaml import Entry, read_document
 
 DEFAULT_EXECUTOR = "gcr.io/kaniko-project/executor:v1.23.2"
+DEFAULT_LOAD_IMAGE = "docker.io/locustio/locust:2.47.0"
 PLACEHOLDER_REGISTRY = "registry.invalid/cdh"
 ACCESS_MODES = ("auto", "port-forward", "cluster-dns")
 
@@ -130,6 +135,26 @@ class ServiceSettings:
     build_args: dict[str, str] = field(default_factory=dict)
 
 
+def _load_resources() -> Resources:
+    return Resources(
+        {"cpu": "500m", "memory": "256Mi"}, {"cpu": "1", "memory": "512Mi"}
+    )
+
+
+@dataclass(frozen=True)
+class LoadPodSettings:
+    """Pods of a distributed load stage (``workers: N``) in the tenant.
+
+    ``image`` must hold the locust version the runner has (the master and
+    workers speak locust's own protocol) and run as a non-root uid.
+    """
+
+    image: str = DEFAULT_LOAD_IMAGE
+    worker_resources: Resources = field(default_factory=_load_resources)
+    master_resources: Resources = field(default_factory=_load_resources)
+    run_as_user: int = 1000
+
+
 @dataclass(frozen=True)
 class KubernetesSettings:
     """Everything the Kubernetes backend reads from ``system.yaml``."""
@@ -145,6 +170,7 @@ class KubernetesSettings:
     rollout_timeout: float = 180.0
     delete_timeout: float = 120.0
     logs: S3Settings | None = None
+    load: LoadPodSettings = field(default_factory=LoadPodSettings)
 
     def service(self, name: str) -> ServiceSettings:
         return self.services.get(name, ServiceSettings())
@@ -187,6 +213,7 @@ def parse_settings(entry: Entry, services: Collection[str] = ()) -> KubernetesSe
         "rollout_timeout",
         "delete_timeout",
         "logs",
+        "load",
     )
     fields = entry.mapping(keys)
     access = _get(fields, "access", Entry.text, "auto")
@@ -207,6 +234,7 @@ def parse_settings(entry: Entry, services: Collection[str] = ()) -> KubernetesSe
         rollout_timeout=_get(fields, "rollout_timeout", Entry.duration, 180.0),
         delete_timeout=_get(fields, "delete_timeout", Entry.duration, 120.0),
         logs=_get(fields, "logs", _s3, None),
+        load=_get(fields, "load", _load, LoadPodSettings()),
     )
 
 
@@ -284,6 +312,20 @@ def _builder(entry: Entry) -> BuilderSettings:
             else default.egress_ports
         ),
         runtime_class=_get(fields, "runtime_class", Entry.text, None),
+    )
+
+
+def _load(entry: Entry) -> LoadPodSettings:
+    keys = ("image", "resources", "master_resources", "run_as_user")
+    fields = entry.mapping(keys)
+    default = LoadPodSettings()
+    return LoadPodSettings(
+        image=_get(fields, "image", Entry.text, default.image),
+        worker_resources=_get(fields, "resources", _resources, _load_resources()),
+        master_resources=_get(
+            fields, "master_resources", _resources, _load_resources()
+        ),
+        run_as_user=_get(fields, "run_as_user", lambda e: e.integer(1), 1000),
     )
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client as k
 from kubernetes.client.rest import ApiException
 
@@ -302,4 +304,34 @@ class FakeClock:
         return 1_700_000_000.0 + self.t
 
 
-__all__ = ["World", "fake_cluster", "FakeClock", "model_of", "DIGEST"]
+__all__ = [
+    "World",
+    "fake_cluster",
+    "FakeClock",
+    "model_of",
+    "DIGEST",
+    "write_kubeconfig",
+]
+
+
+def write_kubeconfig(folder: Path, server: str) -> Path:
+    """A kubeconfig whose one context, ``recorded``, points at ``server``."""
+    path = folder / "kubeconfig"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "recorded", "cluster": {"server": server}}],
+                "users": [{"name": "tester", "user": {"token": "t0ken-not-real"}}],
+                "contexts": [
+                    {
+                        "name": "recorded",
+                        "context": {"cluster": "recorded", "user": "tester"},
+                    }
+                ],
+                "current-context": "recorded",
+            }
+        )
+    )
+    return path

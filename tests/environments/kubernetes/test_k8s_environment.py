@@ -344,3 +344,65 @@ def test_logs_are_uploaded_under_the_dated_run_key(
         ("logs", f"cdh/runs/2023/11/14/{RUN_ID}/{name}.log")
         for name in ("catalog", "orders", "storefront")
     ]
+
+
+def _bundles_written(world: World) -> int:
+    # The bundle lists every event of a namespace; builds filter by Job.
+    return sum(1 for c in world.calls if c[0] == "list_namespaced_event" and not c[2])
+
+
+def test_failure_after_deploy_writes_one_debug_bundle_and_keeps_namespaces(
+    pipeline: Pipeline, settings: KubernetesSettings, tmp_path: Path
+) -> None:
+    world = World(logs="GET /health 200\nboom: order 7 failed\n")
+    env = _env(tmp_path, world, settings, keep=True)
+    env.deploy(pipeline.system)
+    assert not (tmp_path / "debug").exists()
+
+    env.mark_failed()  # a stage after deploy failed; the runner says so at teardown
+    env.mark_failed()
+    env.collect_logs()
+    env.teardown()
+
+    bundle = tmp_path / "debug" / TENANT_NS
+    assert "Pod orders-1" in (bundle / "pods.txt").read_text()
+    assert (bundle / "events.txt").exists() and (bundle / "jobs.txt").exists()
+    assert (
+        "boom: order 7 failed" in (bundle / "logs" / "orders-1.orders.log").read_text()
+    )
+    assert (tmp_path / "debug" / BUILD_NS / "pods.txt").exists()
+    assert _bundles_written(world) == 2  # once per namespace, not per call
+    assert not world.deleted
+    assert json.loads((tmp_path / "kept-namespaces.json").read_text()) == [
+        TENANT_NS,
+        BUILD_NS,
+    ]
+
+
+def test_failure_after_deploy_without_keep_still_deletes_the_namespaces(
+    pipeline: Pipeline, settings: KubernetesSettings, tmp_path: Path
+) -> None:
+    world = World()
+    env = _env(tmp_path, world, settings)
+    env.deploy(pipeline.system)
+
+    env.mark_failed()
+    env.teardown()
+
+    assert (tmp_path / "debug" / TENANT_NS / "pods.txt").exists()
+    assert world.deleted == {TENANT_NS, BUILD_NS}
+    assert not (tmp_path / "kept-namespaces.json").exists()
+
+
+def test_a_passing_run_writes_no_debug_bundle(
+    pipeline: Pipeline, settings: KubernetesSettings, tmp_path: Path
+) -> None:
+    world = World()
+    env = _env(tmp_path, world, settings, keep=True)
+    env.deploy(pipeline.system)
+
+    env.collect_logs()
+    env.teardown()
+
+    assert not (tmp_path / "debug").exists() and _bundles_written(world) == 0
+    assert world.deleted == {TENANT_NS, BUILD_NS}
