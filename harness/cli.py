@@ -12,12 +12,13 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
 from harness.config import load_pipeline, load_system
-from harness.console import make_progress
+from harness.console import make_progress, write_line
 from harness.contracts.cli import register as register_contracts
 from harness.environments import check_environment, create_environment
 from harness.errors import HarnessError
@@ -205,10 +206,11 @@ def _execute(pipeline: Pipeline, args: argparse.Namespace) -> int:
         with signals_held():
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            progress.close()
+            run.finished = run.finished or time.time()
             write_reports(run)
             write_run_reports(run)
             publish_step_summary(run, os.environ)
+            progress.close()
     _out("")
     _out(stage_table(run))
     _out(f"\nreports: {run.run_dir} (report.html, summary.md, junit.xml)")
@@ -283,8 +285,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+    write_line(sys.stdout, line)
 
 
 def _err(line: str) -> None:

@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 _MARKS = {PASSED: "+", FAILED: "x", SKIPPED: "-"}
 
 
+def write_line(stream: IO[str], text: str) -> None:
+    """Write one line; a reader that went away (``| head``) stops no run."""
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        # Later writes go nowhere instead of failing the run part-way.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
 def wants_live_view(stream: IO[str], environ: Mapping[str, str]) -> bool:
     """Live only on a terminal, and never under CI=true."""
     in_ci = environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -56,8 +68,7 @@ class PlainProgress:
 
     def _line(self, text: str) -> None:
         with self._lock:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            write_line(self.stream, text)
 
 
 class LiveProgress:
@@ -100,6 +111,7 @@ class LiveProgress:
 
     def _table(self) -> Table:
         from rich.table import Table
+        from rich.text import Text
 
         styles = {
             PASSED: "green",
@@ -116,12 +128,16 @@ class LiveProgress:
                 if status == "running":
                     seconds = time.monotonic() - self._started[name]
                 shown = f"{seconds:.1f}" if status != "waiting" else ""
-                style = styles.get(status, "")
+                # Text, not markup: stage details hold request names such as
+                # "GET /orders/[id]" that markup would read as tags.
                 table.add_row(
-                    name, f"[{style}]{status}[/]" if style else status, shown, reason
+                    Text(name),
+                    Text(status, style=styles.get(status, "")),
+                    Text(shown),
+                    Text(reason),
                 )
             for text in self._notes:
-                table.add_row("", f"[yellow]{text}[/]", "", "")
+                table.add_row("", Text(text, style="yellow"), "", "")
         return table
 
 

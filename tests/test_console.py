@@ -48,3 +48,15 @@ def test_live_progress_shows_every_stage_and_its_outcome() -> None:
     assert "1 of 3 tests failed" in screen
     assert "because unit did not pass" in screen
     assert "teardown" in screen
+
+
+def test_live_progress_shows_request_names_that_look_like_markup() -> None:
+    stream = Terminal()
+    progress = LiveProgress(["load"], stream)
+
+    progress.finished(
+        StageResult("load", FAILED, "p95[GET /shop/orders/[id]] < 1ms: measured 3ms")
+    )
+    progress.close()
+
+    assert "p95[GET /shop/orders/[id]] < 1ms" in stream.getvalue()

@@ -63,7 +63,12 @@ def _github(pipeline: Pipeline, command: str) -> list[dict[str, Any]]:
             {
                 "if": "always()",
                 "uses": "actions/upload-artifact@v4",
-                "with": {"name": f"cdh-{name}", "path": ARTIFACTS},
+                # upload-artifact skips dot-folders unless told otherwise.
+                "with": {
+                    "name": f"cdh-{name}",
+                    "path": ARTIFACTS,
+                    "include-hidden-files": True,
+                },
             },
         ]
         jobs[name] = job

@@ -56,8 +56,10 @@ class Run:
 
     @property
     def passed(self) -> bool:
+        """Every stage of the pipeline ran and passed (fails closed)."""
         return not self.interrupted and all(
-            r.status == PASSED for r in self.results.values()
+            name in self.results and self.results[name].status == PASSED
+            for name in self.pipeline.stages
         )
 
     @property

@@ -187,6 +187,8 @@ def run_test_stage(
         return result
     if processes.cancelled.is_set():
         result.reason = "interrupted"
+        if stage.load is not None:
+            _attach_load_figures(result, run_dir)
         return result
     result = _decide(stage, result, code, junit, run_dir)
     if stage.gate.reruns and result.tests and result.tests.failures and not stage.load:
@@ -320,10 +322,22 @@ def _decide(
         return result
 
     result.status = PASSED
-    result.reason = f"{counts.passed} passed" + (
-        f", {counts.skipped} skipped" if counts.skipped else ""
-    )
+    result.reason = f"{counts.passed} passed"
+    if broken:
+        result.reason += (
+            f", {broken} failed (allowed by max_failures: {stage.gate.max_failures})"
+        )
+    if counts.skipped:
+        result.reason += f", {counts.skipped} skipped"
     return result
+
+
+def _attach_load_figures(result: StageResult, run_dir: Path) -> None:
+    """Keep what an interrupted load run measured; locust writes it on SIGINT."""
+    try:
+        result.figures = json.loads((run_dir / "load" / "results.json").read_text())
+    except (OSError, ValueError):
+        pass
 
 
 def _decide_load(result: StageResult, run_dir: Path) -> StageResult:

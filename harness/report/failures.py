@@ -23,7 +23,7 @@ MAX_LINES = 30
 # werkzeug: 127.0.0.1 - - [04/Dec/2026 15:49:07] "GET /x HTTP/1.1" 200 -
 _WERKZEUG = re.compile(r"\[(\d{2}/[A-Z][a-z]{2}/\d{4} \d{2}:\d{2}:\d{2})\]")
 # logging / locust: [2026-12-04 15:49:07,343] or 2026-12-04 15:49:07,343
-_ISO = re.compile(r"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})")
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[,.](\d{1,6}))?")
 
 
 @dataclass(frozen=True)
@@ -86,17 +86,21 @@ def _around(lines: list[str], started: float | None, seconds: float) -> list[str
         return lines[-10:]
     first, last = started - MARGIN, started + seconds + MARGIN
     stamped = False
-    picked = []
-    for line in lines:
+    picked: list[tuple[float, int, str]] = []
+    for index, line in enumerate(lines):
         moment = _stamp(line)
         if moment is None:
             continue
         stamped = True
         if first <= moment <= last:
-            picked.append(line)
+            # Distance from the test's own run: 0 while it ran.
+            distance = max(started - moment, moment - (started + seconds), 0.0)
+            picked.append((distance, index, line))
     if not stamped:
         return lines[-10:]
-    return picked[-MAX_LINES:]
+    # The lines nearest the test, kept in the order the service wrote them.
+    nearest = sorted(picked)[:MAX_LINES]
+    return [line for _, _, line in sorted(nearest, key=lambda entry: entry[1])]
 
 
 def _stamp(line: str) -> float | None:
@@ -106,7 +110,8 @@ def _stamp(line: str) -> float | None:
             return datetime.strptime(match[1], "%d/%b/%Y %H:%M:%S").timestamp()
         match = _ISO.search(line)
         if match:
-            return datetime.fromisoformat(match[1].replace("T", " ")).timestamp()
+            whole = datetime.fromisoformat(match[1].replace("T", " ")).timestamp()
+            return whole + float(f"0.{match[2]}") if match[2] else whole
     except ValueError:
         return None
     return None

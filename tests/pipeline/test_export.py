@@ -45,6 +45,7 @@ def test_github_workflow_has_one_job_per_stage_with_needs_and_artifacts(
     upload = jobs["e2e"]["steps"][-1]
     assert upload["if"] == "always()"
     assert upload["with"]["path"] == ".cdh/runs/"
+    assert upload["with"]["include-hidden-files"] is True
 
 
 def test_gitlab_jobs_sit_in_levels_and_keep_junit_reports(pipeline) -> None:  # type: ignore[no-untyped-def]

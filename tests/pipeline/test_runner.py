@@ -11,6 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+from harness.config import load_pipeline
+from harness.pipeline.runner import Run
+from harness.pipeline.stages import StageResult
 from tests.pipeline.conftest import Repo, alive
 
 FULL = """\
@@ -59,6 +62,19 @@ def test_max_failures_lets_a_stage_pass_with_that_many_failures(repo: Repo) -> N
     repo.pipeline("unit: {layer: unit, gate: {max_failures: 1}}\n")
 
     assert repo.cdh("run", "pipelines/ci.yaml").returncode == 0
+    assert repo.stage("unit")["reason"] == (
+        "1 passed, 1 failed (allowed by max_failures: 1)"
+    )
+
+
+def test_run_missing_a_stage_result_is_not_passed(repo: Repo) -> None:
+    repo.pipeline("unit: {layer: unit}\napi: {layer: api, needs: [unit]}\n")
+    pipeline = load_pipeline(repo.root / "pipelines" / "ci.yaml")
+    run = Run(pipeline, "r1", repo.root / "r1")
+    run.results["unit"] = StageResult("unit", "passed")
+
+    assert not run.passed
+    assert run.exit_code == 1
 
 
 FLAKY = """\
