@@ -38,6 +38,7 @@ import subprocess
 import sysconfig
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
@@ -356,7 +357,27 @@ class ContractStubs:
                 f"{names}: the mock server listens on {address!r}, not {HOST} — "
                 "refusing to use it"
             )
+        _wait_serving(port, names)
         return f"http://{HOST}:{port}"
+
+
+def _wait_serving(port: int, names: str) -> None:
+    """Return once the new mock server answers HTTP at all.
+
+    On a busy host the first request can reach a mock server that is
+    registered but not yet serving, and the connection is dropped.
+    """
+    deadline = time.monotonic() + START_TIMEOUT
+    url = f"http://{HOST}:{port}/__cdh_ready__"
+    while time.monotonic() < deadline:
+        try:
+            with _LOOPBACK_OPENER.open(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # any status means it serves: the path is in no pact
+        except OSError:
+            time.sleep(0.05)
+    raise ContractError(f"{names}: the stub on port {port} never answered")
 
 
 def _fingerprint(path: Path) -> tuple[str, int, int]:
