@@ -158,3 +158,31 @@ def test_plan_prints_the_stage_graph_without_running(example: Path) -> None:
     assert lines[3].split()[:2] == ["2.", "contract"]
     assert lines[-1].split() == ["7.", "teardown", "always"]
     assert not (example / ".cdh").exists()
+
+
+def test_integration_stub_answers_what_the_pact_says(example: Path) -> None:
+    # The orders integration tests reach the catalog only through the stub
+    # served from contracts/orders-catalog.json: change the pact, and what
+    # the service under test sees changes with it.
+    pact = example / "contracts" / "orders-catalog.json"
+    pact.write_text(pact.read_text().replace('"price": 12.5', '"price": 99.5'))
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "integration",
+            "-p",
+            "no:cacheprovider",
+            "suites/integration/test_orders_with_catalog_stub.py",
+        ],
+        cwd=example,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 1
+    assert "'unit_price': 99.5" in result.stdout
