@@ -7,7 +7,8 @@
 - :mod:`harness.contracts.serving` runs a provider app in-process on loopback;
 - :mod:`harness.contracts.fixtures` is the pytest plugin tying them together;
 - :mod:`harness.contracts.store` (with :mod:`~harness.contracts.local` and
-  :mod:`~harness.contracts.broker`) keeps published pacts, verification
+  :mod:`~harness.contracts.broker`, the former's files in
+  :mod:`~harness.contracts.records`) keeps published pacts, verification
   results and deployments; :mod:`harness.contracts.pending` verifies through
   a store with pending pacts; :mod:`harness.contracts.matrix` answers
   can-i-deploy; :mod:`harness.contracts.gate` gates the deploy stage;

@@ -15,6 +15,9 @@ from typing import Any
 
 _INDEX = re.compile(r"\[\d+\]")
 _QUOTED_KEY = re.compile(r"\['([^']*)'\]")
+_TOKEN = re.compile(r"\.([^.\[]+)|\[(\*|\d+)\]")
+# Matchers a parent path does not hand down to its children.
+_NOT_CASCADED = frozenset({"values", "eachKey", "eachValue", "arrayContains"})
 
 Matcher = dict[str, Any]
 
@@ -66,6 +69,37 @@ def rules(part: dict[str, Any], category: str) -> dict[str, list[Matcher]]:
     return found
 
 
+def effective(
+    found: dict[str, list[Matcher]], path: str
+) -> tuple[str | None, list[Matcher]]:
+    """The matchers that apply at ``path`` and the rule path they come from.
+
+    As the Pact verifiers do, the most specific rule whose path matches
+    ``path`` or one of its parents wins (``*`` matches any key or index),
+    so a ``type`` matcher on ``$`` also covers ``$.id`` when ``$.id`` has
+    no rule of its own. ``(None, [])`` means the exact example applies.
+    """
+    wanted = _tokens(path)
+    best: tuple[tuple[int, int], str, list[Matcher]] | None = None
+    for rule_path, matchers in found.items():
+        tokens = _tokens(rule_path)
+        if len(tokens) > len(wanted):
+            continue
+        pairs = list(zip(tokens, wanted, strict=False))
+        if not all(r in ("*", w) for r, w in pairs):
+            continue
+        weight = (len(tokens), sum(r != "*" for r, _ in pairs))
+        if best is None or weight > best[0]:
+            best = (weight, rule_path, matchers)
+    if best is None:
+        return None, []
+
+    _, rule_path, matchers = best
+    if rule_path != path:
+        matchers = [m for m in matchers if m.get("match") not in _NOT_CASCADED]
+    return (rule_path, matchers) if matchers else (None, [])
+
+
 def walk(value: Any, path: str = "$") -> Iterator[tuple[str, Any]]:
     """Every (path, value) of a JSON example, arrays as ``[*]`` (first item)."""
     yield path, value
@@ -111,3 +145,8 @@ def _normal(path: str, category: str) -> str:
         return path.lower()
     path = _QUOTED_KEY.sub(lambda m: "." + m.group(1), path)
     return _INDEX.sub("[*]", path)
+
+
+def _tokens(path: str) -> list[str]:
+    rest = path.removeprefix("$")
+    return [m.group(1) or "[*]" for m in _TOKEN.finditer(rest)]

@@ -283,7 +283,7 @@ class BrokerContractStore(ContractStore):
                     provider=pact.provider,
                     interactions=len(pact.http_interactions),
                     messages=len(pact.message_interactions),
-                    spec=str(pact.spec_major),
+                    spec=pactfile.spec_label(pact),
                     source=href,
                     last_verification=self._last_verification(document),
                 )
@@ -310,7 +310,7 @@ class BrokerContractStore(ContractStore):
         name = quote(urlsplit(href).path.strip("/"), safe="")[-120:] or "pact"
         path = self._fetched / f"{index:03d}-{name}.json"
         path.write_text(json.dumps(document), encoding="utf-8")
-        return pactfile.load(path)
+        return pactfile.from_document(path, document, source=href)
 
     def _link(self, relation: str, **params: str) -> str:
         if self._index is None:

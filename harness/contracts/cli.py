@@ -23,6 +23,7 @@ from harness.contracts.store import ContractStore, git_branch, git_version, open
 from harness.errors import ContractError, HarnessError
 
 DEFAULT_DIR = Path("contracts")
+_LS_HEAD = ("CONSUMER", "PROVIDER", "HTTP", "MESSAGES", "SPEC", "LAST VERIFIED", "FROM")
 
 
 def register(commands: Any) -> None:
@@ -110,6 +111,13 @@ def _store(args: argparse.Namespace, folder: Path) -> ContractStore:
 
 
 def _ls(args: argparse.Namespace) -> int:
+    if not args.broker and args.dir.is_file():
+        return _ls_file(args.dir)
+    if not args.broker and not args.dir.exists():
+        raise ContractError(
+            f"{args.dir}: no such folder or pact file — give the contracts "
+            "folder (default ./contracts) or a pact file"
+        )
     store = _store(args, args.dir)
     try:
         rows = [
@@ -126,8 +134,22 @@ def _ls(args: argparse.Namespace) -> int:
         ]
     finally:
         store.close()
-    head = ("CONSUMER", "PROVIDER", "HTTP", "MESSAGES", "SPEC", "LAST VERIFIED", "FROM")
-    _out(_table(head, rows) if rows else f"no pacts in {args.dir}")
+    _out(_table(_LS_HEAD, rows) if rows else f"no pacts in {args.dir}")
+    return 0
+
+
+def _ls_file(path: Path) -> int:
+    pact = pactfile.load(path)
+    row = (
+        pact.consumer,
+        pact.provider,
+        str(len(pact.http_interactions)),
+        str(len(pact.message_interactions)),
+        pactfile.spec_label(pact),
+        "-",
+        str(path),
+    )
+    _out(_table(_LS_HEAD, [row]))
     return 0
 
 
@@ -159,9 +181,16 @@ def _diff(args: argparse.Namespace) -> int:
 def _lint(args: argparse.Namespace) -> int:
     pacts: list[PactFile] = []
     for path in args.paths:
-        pacts.extend(
-            pactfile.discover(path) if path.is_dir() else [pactfile.load(path)]
-        )
+        if not path.is_dir():
+            pacts.append(pactfile.load(path))
+            continue
+        found = list(pactfile.discover(path))
+        if not found:
+            raise ContractError(
+                f"no pact files in {path} — run the consumer tests that write "
+                "them, or give the right folder"
+            )
+        pacts.extend(found)
     findings = [finding for pact in pacts for finding in lint(pact)]
     for finding in findings:
         _out(str(finding))

@@ -17,19 +17,18 @@ that never passed does not gate; once it passed, it does.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from harness.contracts import pactfile
 from harness.contracts.matrix import FAILED, MISSING, SUCCESS, Decision, MatrixRow
 from harness.contracts.matrix import decide as decide_rows
 from harness.contracts.pactfile import PactFile, content_sha, interaction_key
+from harness.contracts.records import read as _read
+from harness.contracts.records import safe as _safe
+from harness.contracts.records import write as _write
 from harness.contracts.store import (
     DEFAULT_SELECTORS,
     ConsumerVersionSelector,
@@ -188,6 +187,17 @@ class LocalContractStore(ContractStore):
         *,
         together: Mapping[str, str] | None = None,
     ) -> Decision:
+        """Whether ``service`` at ``version`` may go to ``environment``.
+
+        As :meth:`ContractStore.can_i_deploy`; asked about one service alone,
+        a version the store never saw is a "no".
+
+        Raises:
+            ContractError: asked about one service alone, the store has never
+                seen ``service`` (a misspelt name, most likely).
+        """
+        if together is None:
+            self._require_known(service)
         deployed = {**self._deployed(environment), **(together or {})}
         rows: list[MatrixRow] = []
 
@@ -205,6 +215,15 @@ class LocalContractStore(ContractStore):
                 rows.append(
                     self._row(consumer, consumer_version, service, version, sha)
                 )
+        if not rows and together is None and not self._knows(service, version):
+            # Released alone, a version nobody published or verified is a typo
+            # or a build the pipeline never checked, not a free pass.
+            reason = (
+                f"{service}@{version} is unknown to the contract store in "
+                f"{self.root}: it never published a pact or a verification and "
+                "was never recorded deployed — check the version"
+            )
+            return Decision(service, version, environment, False, [], [reason])
         return decide_rows(service, version, environment, rows)
 
     def summaries(self) -> list[PactSummary]:
@@ -229,6 +248,34 @@ class LocalContractStore(ContractStore):
     def deployed(self, environment: str) -> dict[str, str]:
         """Service → version recorded as running in ``environment``."""
         return self._deployed(environment)
+
+    def _require_known(self, service: str) -> None:
+        known = self._services()
+        if service not in known:
+            raise ContractError(
+                f"{service}: the contract store in {self.root} has never seen "
+                f"this service (known: {', '.join(sorted(known)) or 'none'}) — "
+                "check the name, or publish its pacts first"
+            )
+
+    def _services(self) -> set[str]:
+        """Every service the store has a publication, verification or deploy of."""
+        found = {r["consumer"] for r in self._publications(None)}
+        found |= {p for r in self._publications(None) for p in r.get("pacts", {})}
+        for path in (self.root / ".deployments").glob("*.json"):
+            found |= set(_read(path) or {})
+        return found
+
+    def _knows(self, service: str, version: str) -> bool:
+        if self._publication_path(service, version).is_file():
+            return True
+        folder = self.root / ".verifications" / _safe(service)
+        if any(folder.glob(f"*/*/{_safe(version)}.json")):
+            return True
+        return any(
+            (_read(path) or {}).get(service, {}).get("version") == version
+            for path in (self.root / ".deployments").glob("*.json")
+        )
 
     def _row(
         self,
@@ -401,7 +448,7 @@ class LocalContractStore(ContractStore):
             provider=pact.provider,
             interactions=len(pact.http_interactions),
             messages=len(pact.message_interactions),
-            spec=_spec_text(pact),
+            spec=pactfile.spec_label(pact),
             source=source,
             last_verification=last,
         )
@@ -427,46 +474,3 @@ class LocalContractStore(ContractStore):
             / sha
             / f"{_safe(provider_version)}.json"
         )
-
-
-def _spec_text(pact: PactFile) -> str:
-    metadata = pact.data.get("metadata") or {}
-    for key in ("pactSpecification", "pact-specification"):
-        block = metadata.get(key)
-        if isinstance(block, dict) and "version" in block:
-            return str(block["version"])
-    return str(metadata.get("pactSpecificationVersion", pact.spec_major))
-
-
-def _safe(name: str) -> str:
-    return quote(name, safe="") or "_"
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(
-            f"{path}:{exc.lineno}: the contract store's record is not valid JSON "
-            "— delete it and publish again"
-        ) from None
-    if not isinstance(data, dict):
-        raise ContractError(f"{path}: the contract store's record is not an object")
-    return data
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".cdh-tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

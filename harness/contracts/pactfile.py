@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_MAJOR_VERSIONS = frozenset({1, 2, 3, 4})
 HTTP_INTERACTION = "Synchronous/HTTP"
+# What a pact that states no specification version is read as.
+ASSUMED_SPEC = "2"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,10 @@ def load(path: Path) -> PactFile:
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except IsADirectoryError:
+        raise ContractError(
+            f"{path}: a folder, not a pact file — give the folder's pact files"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContractError(f"{path}: cannot read the pact file ({exc})") from None
     except json.JSONDecodeError as exc:
@@ -120,27 +126,45 @@ def load(path: Path) -> PactFile:
             f"{path}:{exc.lineno}: not valid JSON ({exc.msg}) — "
             "re-run the consumer tests that write this pact"
         ) from None
-    if not isinstance(data, dict):
-        raise ContractError(f"{path}: a pact file must hold a JSON object")
+    return from_document(path, data)
 
-    consumer = _party(path, data, "consumer")
-    provider = _party(path, data, "provider")
-    spec_major = _spec_major(path, data)
+
+def from_document(path: Path, data: Any, source: str | None = None) -> PactFile:
+    """Check a pact document already parsed from JSON (kept at ``path``).
+
+    Args:
+        path: where the document is kept on disk.
+        data: the parsed document.
+        source: where it came from, for error messages (e.g. a broker URL
+            when ``path`` is only a fetched copy); defaults to ``path``.
+
+    Raises:
+        ContractError: as :func:`load`, naming ``source``.
+    """
+    where = source or str(path)
+    if not isinstance(data, dict):
+        raise ContractError(f"{where}: a pact file must hold a JSON object")
+
+    consumer = _party(where, data, "consumer")
+    provider = _party(where, data, "provider")
+    spec_major = _spec_major(where, data)
     interactions = data.get("interactions", [])
     if not isinstance(interactions, list) or not all(
         isinstance(i, dict) for i in interactions
     ):
-        raise ContractError(f"{path}: 'interactions' must be a list of objects")
+        raise ContractError(f"{where}: 'interactions' must be a list of objects")
 
     pact = PactFile(path, data, consumer, provider, spec_major)
     for interaction in pact.http_interactions:
         request = interaction.get("request")
         if not isinstance(request, dict) or "method" not in request:
             raise ContractError(
-                f"{path}: interaction {interaction.get('description', '?')!r} "
+                f"{where}: interaction {interaction.get('description', '?')!r} "
                 "has no request method — the file is damaged; re-run its "
                 "consumer tests"
             )
+    if declared_spec(data) is None:
+        log.debug("%s: no pact specification version; read as %s", where, ASSUMED_SPEC)
     return pact
 
 
@@ -158,7 +182,8 @@ def discover(contracts_dir: Path) -> Iterator[PactFile]:
             "consumer tests first, or set the `cdh_contracts` ini option"
         )
     for path in sorted(contracts_dir.glob("*.json")):
-        yield load(path)
+        if path.is_file():
+            yield load(path)
 
 
 def select(
@@ -186,34 +211,46 @@ def select(
     )
 
 
-def _party(path: Path, data: dict[str, Any], role: str) -> str:
+def _party(where: str, data: dict[str, Any], role: str) -> str:
     party = data.get(role)
     name = party.get("name") if isinstance(party, dict) else None
     if not isinstance(name, str) or not name:
         raise ContractError(
-            f"{path}: missing {role}.name — a pact must name its consumer and provider"
+            f"{where}: missing {role}.name — a pact must name its consumer and provider"
         )
     return name
 
 
-def _spec_major(path: Path, data: dict[str, Any]) -> int:
+def declared_spec(data: dict[str, Any]) -> str | None:
+    """The specification version a pact document states, or None."""
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
-        metadata = {}
-    version: object = None
+        return None
     for key in ("pactSpecification", "pact-specification"):
         block = metadata.get(key)
-        if isinstance(block, dict) and "version" in block:
-            version = block["version"]
-            break
-    else:
-        version = metadata.get("pactSpecificationVersion")
+        if isinstance(block, dict) and block.get("version") is not None:
+            return str(block["version"])
+    version = metadata.get("pactSpecificationVersion")
+    return None if version is None else str(version)
+
+
+def spec_label(pact: PactFile) -> str:
+    """The specification version for listings: as stated, or marked assumed."""
+    declared = declared_spec(pact.data)
+    return declared if declared is not None else f"{pact.spec_major} (assumed)"
+
+
+def _spec_major(where: str, data: dict[str, Any]) -> int:
+    version = declared_spec(data)
+    if version is None:
+        # Pact tools read a pact without a stated version as spec 2 (the
+        # last one with no place to state it was 1.x, a subset of 2).
+        return int(ASSUMED_SPEC)
 
     major = _major(version)
     if major not in SUPPORTED_MAJOR_VERSIONS:
-        shown = "none" if version is None else repr(version)
         raise ContractError(
-            f"{path}: unknown Pact specification version {shown} in "
+            f"{where}: unknown Pact specification version {version!r} in "
             "metadata.pactSpecification.version — expected 1.x to 4.x"
         )
     return major

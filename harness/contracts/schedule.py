@@ -2,11 +2,14 @@
 
 A schedule re-runs some test stages without a code change; for the contract
 stage that means verifying each provider against the consumers' latest
-pacts. Three renderings:
+pacts; a load stage keeps its users, duration and gate as the pipeline
+runner passes them. Three renderings:
 
 - ``k8s-cronjob``: one Kubernetes CronJob per schedule, running the stages'
-  pytest sessions in an image of the repository; broker settings come from
-  the optional Secret ``cdh-pact-broker``;
+  pytest sessions in an image of the repository, in a container named after
+  the stages and a pod that meets the ``restricted`` Pod Security Standard;
+  broker settings (URL, and a token or username and password) come from the
+  optional Secret ``cdh-pact-broker``;
 - ``github``: a GitHub Actions workflow with one job per schedule;
 - ``gitlab``: GitLab CI jobs that run when a pipeline schedule carrying
   ``CDH_SCHEDULE=<name>`` fires (GitLab keeps the cron itself in the
@@ -23,11 +26,20 @@ from typing import Any
 import yaml
 
 from harness.errors import HarnessError
-from harness.model import Pipeline, Schedule
+from harness.load.options import stage_arguments
+from harness.model import Pipeline, Schedule, Stage
+from harness.pipeline.export import INSTALL
 
 FORMATS = ("k8s-cronjob", "github", "gitlab")
 BROKER_SECRET = "cdh-pact-broker"
-BROKER_ENV = ("PACT_BROKER_BASE_URL", "PACT_BROKER_TOKEN")
+BROKER_ENV = (
+    "PACT_BROKER_BASE_URL",
+    "PACT_BROKER_TOKEN",
+    "PACT_BROKER_USERNAME",
+    "PACT_BROKER_PASSWORD",
+)
+# Where a scheduled session keeps load results (the runner's run folder).
+RUN_DIR = Path(".cdh/runs")
 
 
 def export(
@@ -94,19 +106,50 @@ def _commands(pipeline: Pipeline, schedule: Schedule) -> list[list[str]]:
                 *paths,
                 "-p",
                 "no:cacheprovider",
+                *_load_options(pipeline, schedule, stage),
                 *stage.pytest_args,
             ]
         )
     return commands
 
 
+def _load_options(pipeline: Pipeline, schedule: Schedule, stage: Stage) -> list[str]:
+    """The load settings the pipeline runner passes a load stage's session."""
+    if stage.load is None:
+        return []
+    load = stage.load
+    run_dir = RUN_DIR / f"schedule-{_label(schedule.name)}"
+    options = [
+        f"--load-users={load.users}",
+        f"--load-spawn-rate={load.spawn_rate:g}",
+        f"--load-duration={load.duration:g}s",
+        f"--load-target={load.target}",
+        f"--load-results={run_dir / 'load' / 'results.json'}",
+        f"--load-dir={run_dir / 'load'}",
+    ]
+    return options + stage_arguments(
+        stage.thresholds,
+        run_dir,
+        pipeline=pipeline.name,
+        min_samples=load.min_samples,
+        target_rps=load.target_rps,
+        workers=load.workers,
+        shape=load.shape,
+    )
+
+
 def _script(commands: list[list[str]]) -> str:
     return " && ".join(shlex.join(command) for command in commands)
 
 
-def _dns_name(text: str) -> str:
+def _label(text: str) -> str:
+    """``text`` as a DNS label (a container's name, at most 63 characters)."""
     name = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-    return f"cdh-{name}"[:52].rstrip("-")
+    return name[:63].rstrip("-") or "stage"
+
+
+def _dns_name(text: str) -> str:
+    return f"cdh-{_label(text)}"[:52].rstrip("-")
 
 
 def _cronjob(
@@ -125,7 +168,7 @@ def _cronjob(
     if namespace:
         metadata["namespace"] = namespace
     container = {
-        "name": "contracts",
+        "name": _label("-".join(schedule.stages)),
         "image": image,
         "command": ["sh", "-c", _script(commands)],
         "env": [
@@ -165,6 +208,10 @@ def _cronjob(
                         "spec": {
                             "restartPolicy": "Never",
                             "automountServiceAccountToken": False,
+                            "securityContext": {
+                                "runAsNonRoot": True,
+                                "seccompProfile": {"type": "RuntimeDefault"},
+                            },
                             "containers": [container],
                         },
                     },
@@ -180,7 +227,7 @@ def _github(pipeline: Pipeline, commands: dict[str, list[list[str]]]) -> Any:
         steps: list[dict[str, Any]] = [
             {"uses": "actions/checkout@v4"},
             {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
-            {"run": "python -m pip install -e '.[dev]'"},
+            {"run": INSTALL},
         ]
         steps += [{"run": shlex.join(command)} for command in commands[name]]
         jobs[_dns_name(name)] = {
@@ -220,7 +267,7 @@ def _gitlab(pipeline: Pipeline, commands: dict[str, list[list[str]]]) -> str:
                 }
             ],
             "script": [
-                "python -m pip install -e '.[dev]'",
+                INSTALL,
                 *(shlex.join(command) for command in commands[name]),
             ],
         }
