@@ -149,18 +149,41 @@ def _plan(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from harness.environments import kubernetes
 
+    target = Path(args.target)
     if args.target == "logging":
         objects = kubernetes.render_logging_objects(args.system)
+    elif args.system is not None:
+        raise HarnessError(
+            "cdh render: --system is for `cdh render logging`; a pipeline names "
+            "its own system file — drop --system"
+        )
+    elif args.environment != "kubernetes":
+        raise HarnessError(
+            f"cdh render: only --env kubernetes has manifests, not {args.environment!r}"
+        )
+    elif not target.exists() and target.suffix not in (".yaml", ".yml"):
+        raise HarnessError(
+            f"cdh render: {args.target!r} is neither a pipeline file nor the word "
+            "'logging' — pass a pipeline file such as pipelines/ci.yaml, or logging"
+        )
     else:
-        if args.environment != "kubernetes":
-            raise HarnessError(
-                f"cdh render: only --env kubernetes has manifests, not "
-                f"{args.environment!r}"
+        pipeline = load_pipeline(target, environment="kubernetes")
+        try:
+            objects = kubernetes.render_run(
+                pipeline, kubernetes.RENDER_RUN_ID, expires=False
             )
-        pipeline = load_pipeline(Path(args.target), environment="kubernetes")
-        objects = kubernetes.render_run(pipeline, new_run_id(pipeline))
+        except OSError as error:
+            raise HarnessError(
+                f"cdh render: cannot read {error.filename} ({error.strerror}) — "
+                "make the service folders readable"
+            ) from None
+    earlier = set(kubernetes.previous_manifests(args.out))
     paths = kubernetes.write_manifests(objects, args.out)
-    _out(f"wrote {len(paths)} manifests to {args.out}")
+    removed = len(earlier - set(paths))
+    _out(
+        f"wrote {len(paths)} manifests to {args.out}"
+        + (f"; removed {removed} left from an earlier render" if removed else "")
+    )
     return 0
 
 
@@ -170,8 +193,13 @@ def _gc(args: argparse.Namespace) -> int:
     report = gc_namespaces(args.context, include_unexpired=args.all)
     for name in report.deleted:
         _out(f"deleted {name}")
-    _out(f"{len(report.deleted)} deleted, {len(report.kept)} not yet expired")
-    return 0
+    for problem in report.failed.values():
+        _err(f"cdh: error: {problem}")
+    _out(
+        f"{len(report.deleted)} deleted, {len(report.kept)} not yet expired"
+        + (f", {len(report.failed)} failed" if report.failed else "")
+    )
+    return EXIT_BAD_INPUT if report.failed else 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -12,10 +12,15 @@ from __future__ import annotations
 from harness.environments.kubernetes.cleanup import GcReport, gc
 from harness.environments.kubernetes.client import Cluster, connect, preflight
 from harness.environments.kubernetes.environment import KubernetesEnvironment
+from harness.environments.kubernetes.output import (
+    RenderError,
+    previous_manifests,
+    write_manifests,
+)
 from harness.environments.kubernetes.render import (
+    RENDER_RUN_ID,
     render_logging_objects,
     render_run,
-    write_manifests,
 )
 from harness.environments.kubernetes.settings import KubernetesSettings, load_settings
 
@@ -40,13 +45,16 @@ def gc_namespaces(
 
 
 __all__ = [
+    "RENDER_RUN_ID",
     "Cluster",
     "GcReport",
     "KubernetesEnvironment",
     "KubernetesSettings",
+    "RenderError",
     "check_cluster",
     "gc_namespaces",
     "load_settings",
+    "previous_manifests",
     "render_logging_objects",
     "render_run",
     "write_manifests",

@@ -38,6 +38,7 @@ class GcReport:
     deleted: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def status_of(error: BaseException) -> int | None:
@@ -109,14 +110,27 @@ def gc(
 ) -> GcReport:
     """Delete expired tenant namespaces; never one without the harness label.
 
+    A namespace that cannot be deleted is recorded in ``failed`` with the
+    reason, and the others are still tried.
+
     Args:
         core: a ``CoreV1Api``.
         include_unexpired: also delete namespaces whose expiry is ahead.
         timeout: seconds to wait for each deletion.
+
+    Raises:
+        EnvironmentError_: the namespaces could not be listed.
     """
     clock = clock or Clock()
     report = GcReport()
-    listed = core.list_namespace(label_selector=f"{names.MANAGED_BY}={names.MANAGER}")
+    selector = f"{names.MANAGED_BY}={names.MANAGER}"
+    try:
+        listed = core.list_namespace(label_selector=selector)
+    except Exception as error:
+        raise EnvironmentError_(
+            f"cannot list namespaces ({_api_problem(error)}) — cdh gc needs "
+            "list and delete on namespaces; check the context's credentials"
+        ) from None
     now = clock.wall()
     for namespace in listed.items or ():
         name = namespace.metadata.name
@@ -129,6 +143,24 @@ def gc(
         if not (expired or include_unexpired):
             report.kept.append(name)
             continue
-        delete_namespace(core, name, timeout=timeout, clock=clock)
+        try:
+            delete_namespace(core, name, timeout=timeout, clock=clock)
+        except EnvironmentError_ as error:
+            report.failed[name] = str(error)
+            continue
+        # An ApiException or a dropped connection: say so, try the others.
+        except Exception as error:
+            report.failed[name] = (
+                f"cannot delete namespace {name} ({_api_problem(error)}) — check "
+                "that the context may delete namespaces"
+            )
+            continue
         report.deleted.append(name)
     return report
+
+
+def _api_problem(error: BaseException) -> str:
+    status = status_of(error)
+    if status is not None:
+        return f"the API answered {status} {getattr(error, 'reason', '')}".rstrip()
+    return " ".join(str(error).split())[:200] or type(error).__name__

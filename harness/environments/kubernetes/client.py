@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from harness.environments.kubernetes.tenant import Manifest
 from harness.errors import EnvironmentError_
 
@@ -78,6 +80,7 @@ def connect(
 
     configuration = client.Configuration()
     in_cluster = False
+    where = kubeconfig or environ.get("KUBECONFIG") or "~/.kube/config"
     try:
         config.load_kube_config(  # type: ignore[no-untyped-call]
             config_file=kubeconfig,
@@ -87,18 +90,26 @@ def connect(
         )
         name = context or _current_context(kubeconfig)
     except config.ConfigException as error:
-        if context is None and environ.get("KUBERNETES_SERVICE_HOST"):
+        if not (context is None and environ.get("KUBERNETES_SERVICE_HOST")):
+            raise _no_kubeconfig(context, where, str(error)) from None
+        try:
             config.load_incluster_config(  # type: ignore[no-untyped-call]
                 client_configuration=configuration
             )
-            in_cluster, name = True, "in-cluster service account"
-        else:
-            where = kubeconfig or environ.get("KUBECONFIG") or "~/.kube/config"
+        except config.ConfigException as inside:
             raise EnvironmentError_(
-                f"no usable kubeconfig for the kubernetes environment "
-                f"(context {context or '(current)'} in {where}: {error}) — "
-                "point KUBECONFIG at a cluster, pass --context, or run with --env local"
+                f"no kubeconfig at {where}, and the in-cluster service account "
+                f"is unusable ({inside}) — point KUBECONFIG at a cluster, or "
+                "mount the pod's service account token"
             ) from None
+        in_cluster, name = True, "in-cluster service account"
+    # The client reads the file with no checks of its own: a folder, bad
+    # YAML or a wrong shape surface as these instead of ConfigException.
+    except (OSError, yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
+        problem = getattr(error, "strerror", None) or (
+            "not a valid kubeconfig: " + " ".join(str(error).split())[:200]
+        )
+        raise _no_kubeconfig(context, where, problem) from None
     configuration.retries = 1
     api_client = client.ApiClient(configuration)
     target = f"context {name} at {configuration.host}" if not in_cluster else name
@@ -112,6 +123,14 @@ def connect(
         api_client=api_client,
         target=target,
         in_cluster=in_cluster,
+    )
+
+
+def _no_kubeconfig(context: str | None, where: str, problem: str) -> EnvironmentError_:
+    return EnvironmentError_(
+        f"no usable kubeconfig for the kubernetes environment "
+        f"(context {context or '(current)'} in {where}: {problem}) — "
+        "point KUBECONFIG at a cluster, pass --context, or run with --env local"
     )
 
 

@@ -4,7 +4,11 @@
 (their images are pinned to digests only known after the builds);
 :func:`render_run` adds Deployments with tag-addressed images and returns
 the whole list in apply order, which ``cdh render PIPELINE --env
-kubernetes --out DIR`` writes with :func:`write_manifests`.
+kubernetes --out DIR`` writes with :func:`.output.write_manifests`.
+
+``cdh render`` uses the run id :data:`RENDER_RUN_ID` and leaves out the
+expiry label: rendering the same input again gives the same files, and
+``cdh gc`` leaves the namespaces a GitOps tool applied from them alone.
 """
 
 from __future__ import annotations
@@ -18,8 +22,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
 
 from harness.environments.kubernetes import build as kaniko
 from harness.environments.kubernetes import names
@@ -37,6 +39,8 @@ from harness.errors import ConfigError
 from harness.model import Pipeline, System
 
 Packer = Callable[[Path], bytes]
+
+RENDER_RUN_ID = "render"
 
 
 @dataclass
@@ -155,11 +159,16 @@ def render_run(
     settings: KubernetesSettings | None = None,
     environ: Mapping[str, str] = os.environ,
     now: float | None = None,
+    expires: bool = True,
 ) -> list[Manifest]:
     """Every manifest a run of ``pipeline`` would apply, in apply order.
 
     Images are addressed by the run's tag; a real run pins the digests its
     builds report instead.
+
+    Args:
+        expires: give the namespaces the ``cd-harness/expires`` label that
+            lets ``cdh gc`` delete them; ``cdh render`` passes False.
     """
     system = pipeline.system
     settings = settings or load_settings(system.source, tuple(system.services))
@@ -175,7 +184,12 @@ def render_run(
     jobs = [obj for objects in plan.builds.values() for obj in objects]
     workloads = render_workloads(system, settings, plan, images)
     load = render_load_stages(pipeline, settings, plan.tenant.namespace)
-    return plan.isolation + plan.secrets + jobs + workloads + load
+    objects = plan.isolation + plan.secrets + jobs + workloads + load
+    if not expires:
+        for obj in objects:
+            if obj["kind"] == "Namespace":
+                obj["metadata"]["labels"].pop(names.EXPIRES, None)
+    return objects
 
 
 def render_load_stages(
@@ -223,36 +237,6 @@ def render_logging_objects(system_file: Path | None = None) -> list[Manifest]:
     """The log-shipping DaemonSet set, using the system file's ``logs:`` bucket."""
     settings = load_settings(system_file) if system_file is not None else None
     return render_logging(settings.logs if settings else None)
-
-
-def write_manifests(objects: list[Manifest], out_dir: Path) -> list[Path]:
-    """Write one YAML file per object, numbered in apply order.
-
-    Secrets are written readable by their owner only; their values appear
-    in no other file.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for index, obj in enumerate(objects, start=1):
-        meta = obj["metadata"]
-        scope = meta.get("namespace", "cluster")
-        path = (
-            out_dir / f"{index:03d}-{scope}-{obj['kind'].lower()}-{meta['name']}.yaml"
-        )
-        text = yaml.dump(obj, Dumper=_PlainDumper, sort_keys=False)
-        if obj["kind"] == "Secret":
-            path.touch(mode=0o600)
-            path.chmod(0o600)
-        path.write_text(text)
-        written.append(path)
-    return written
-
-
-class _PlainDumper(yaml.SafeDumper):
-    """Writes shared dicts out in full: no ``&id001`` anchors in manifests."""
-
-    def ignore_aliases(self, data: object) -> bool:
-        return True
 
 
 def _secret_strings(config: bytes, environ: Mapping[str, str]) -> list[str]:

@@ -5,6 +5,12 @@ bucket independent of any run: a fluent-bit DaemonSet in its own
 namespace, with a ServiceAccount and a read-only ClusterRole for the
 Kubernetes metadata filter. Credentials are not rendered: the DaemonSet
 reads them from a Secret the operator creates (see :data:`CREDENTIALS`).
+
+The container's root filesystem is read-only, so everything fluent-bit
+writes has a volume of its own: the s3 output buffers chunks in an
+emptyDir (:data:`STORE_DIR`), and the tail input keeps its read positions
+in a database on the node (:data:`STATE_DIR`), so a restarted or updated
+pod resumes where the last one stopped instead of shipping every log again.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ NAMESPACE = "cdh-logging"
 NAME = "cdh-log-shipper"
 CREDENTIALS = "cdh-log-shipper-s3"
 IMAGE = "fluent/fluent-bit:3.2"
+STORE_DIR = "/var/fluent-bit/s3"
+STATE_DIR = "/var/lib/cdh-fluent-bit"
+TAIL_DB = f"{STATE_DIR}/tail-containers.db"
 _LABELS = {names.MANAGED_BY: names.MANAGER, "app.kubernetes.io/name": NAME}
 
 
@@ -37,6 +46,9 @@ def fluent_bit_config(s3: S3Settings) -> str:
         "    multiline.parser  docker, cri\n"
         "    mem_buf_limit     50MB\n"
         "    skip_long_lines   on\n"
+        f"    db                {TAIL_DB}\n"
+        # One fluent-bit per node owns the file; nothing else reads it.
+        "    db.locking        true\n"
         "\n"
         "[FILTER]\n"
         "    name              kubernetes\n"
@@ -51,6 +63,7 @@ def fluent_bit_config(s3: S3Settings) -> str:
         f"{endpoint}"
         "    total_file_size   50M\n"
         "    upload_timeout    10m\n"
+        f"    store_dir         {STORE_DIR}\n"
         f"    s3_key_format     /{s3.prefix}/cluster/%Y/%m/%d/$TAG/%H%M%S-$UUID.log\n"
     )
 
@@ -123,6 +136,8 @@ def _daemon_set(labels: dict[str, str]) -> Manifest:
         "volumeMounts": [
             {"name": "varlog", "mountPath": "/var/log", "readOnly": True},
             {"name": "config", "mountPath": "/fluent-bit/etc/custom", "readOnly": True},
+            {"name": "s3-buffer", "mountPath": STORE_DIR},
+            {"name": "state", "mountPath": STATE_DIR},
         ],
     }
     return _obj("apps/v1", "DaemonSet", NAMESPACE) | {
@@ -138,6 +153,14 @@ def _daemon_set(labels: dict[str, str]) -> Manifest:
                     "volumes": [
                         {"name": "varlog", "hostPath": {"path": "/var/log"}},
                         {"name": "config", "configMap": {"name": NAME}},
+                        {"name": "s3-buffer", "emptyDir": {}},
+                        {
+                            "name": "state",
+                            "hostPath": {
+                                "path": STATE_DIR,
+                                "type": "DirectoryOrCreate",
+                            },
+                        },
                     ],
                 },
             },

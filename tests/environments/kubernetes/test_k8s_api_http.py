@@ -20,6 +20,7 @@ import pytest
 import yaml
 from k8s_fakes import FakeClock
 
+from harness.cli import main
 from harness.environments.kubernetes import names
 from harness.environments.kubernetes.cleanup import Clock, delete_namespace, gc
 from harness.environments.kubernetes.client import connect, preflight
@@ -61,12 +62,25 @@ def _not_found(name: str) -> dict[str, Any]:
     }
 
 
+def _forbidden(verb: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Status",
+        "status": "Failure",
+        "message": f'namespaces is forbidden: cannot {verb} resource "namespaces"',
+        "reason": "Forbidden",
+        "code": 403,
+    }
+
+
 class Recorded:
     """The API's state: namespaces, and which stay Terminating once deleted."""
 
     def __init__(self) -> None:
         self.namespaces: dict[str, dict[str, Any]] = {}
         self.stuck: set[str] = set()
+        # Namespace names (or "*list*") the credentials may not delete (list).
+        self.forbidden: set[str] = set()
         self.requests: list[tuple[str, str]] = []
 
 
@@ -88,6 +102,8 @@ def _handler(state: Recorded) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?")[0].rstrip("/")
             if path == "/version":
                 return self._send(200, VERSION)
+            if path == "/api/v1/namespaces" and "*list*" in state.forbidden:
+                return self._send(403, _forbidden("list"))
             if path == "/api/v1/namespaces":
                 # Like a server that ignores the selector: gc must check labels.
                 items = list(state.namespaces.values())
@@ -108,6 +124,8 @@ def _handler(state: Recorded) -> type[BaseHTTPRequestHandler]:
         def do_DELETE(self) -> None:  # noqa: N802
             state.requests.append(("DELETE", self.path))
             name = self.path.split("?")[0].rsplit("/", 1)[1]
+            if name in state.forbidden:
+                return self._send(403, _forbidden("delete"))
             if name not in state.namespaces:
                 return self._send(404, _not_found(name))
             namespace = state.namespaces[name]
@@ -277,3 +295,121 @@ def test_gc_all_still_never_touches_unlabelled_namespaces(
     report = gc(cluster.core, include_unexpired=True, clock=_clock())
 
     assert report.deleted == ["cdh-fresh"] and "default" in state.namespaces
+
+
+def _use_kubeconfig(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    from kubernetes.config import kube_config
+
+    # The client reads KUBECONFIG once, at import; `cdh` starts with it set.
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(path))
+
+
+def test_gc_goes_on_past_a_namespace_it_may_not_delete(
+    api: tuple[Recorded, Path],
+) -> None:
+    state, kubeconfig = api
+    expired = {names.MANAGED_BY: names.MANAGER, names.EXPIRES: "1000"}
+    state.namespaces = {
+        "cdh-a": _namespace("cdh-a", expired),
+        "cdh-b": _namespace("cdh-b", expired),
+    }
+    state.forbidden.add("cdh-a")
+    cluster = connect("recorded", kubeconfig=str(kubeconfig), environ={})
+
+    report = gc(cluster.core, clock=_clock())
+
+    assert report.deleted == ["cdh-b"]
+    assert report.failed == {
+        "cdh-a": "cannot delete namespace cdh-a (the API answered 403 Forbidden) — "
+        "check that the context may delete namespaces"
+    }
+
+
+def test_gc_that_may_not_list_namespaces_is_one_clear_error(
+    api: tuple[Recorded, Path],
+) -> None:
+    state, kubeconfig = api
+    state.forbidden.add("*list*")
+    cluster = connect("recorded", kubeconfig=str(kubeconfig), environ={})
+
+    with pytest.raises(
+        EnvironmentError_,
+        match=r"cannot list namespaces \(the API answered 403 Forbidden\)",
+    ):
+        gc(cluster.core, clock=_clock())
+
+
+def test_cdh_gc_reports_each_failed_namespace_on_one_line_and_exits_2(
+    api: tuple[Recorded, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    state, kubeconfig = api
+    state.namespaces = {
+        "cdh-a": _namespace(
+            "cdh-a", {names.MANAGED_BY: names.MANAGER, names.EXPIRES: "1000"}
+        )
+    }
+    state.forbidden.add("cdh-a")
+    _use_kubeconfig(monkeypatch, kubeconfig)
+
+    code = main(["gc"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.splitlines() == [
+        "cdh: error: cannot delete namespace cdh-a (the API answered 403 "
+        "Forbidden) — check that the context may delete namespaces"
+    ]
+    assert captured.out.splitlines()[-1] == "0 deleted, 0 not yet expired, 1 failed"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("clusters: [\n", "not a valid kubeconfig: while parsing"),
+        ("- just\n- a list\n", "not a valid kubeconfig: "),
+        (None, "Is a directory"),
+    ],
+)
+def test_unreadable_kubeconfig_is_one_line_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    problem: str,
+) -> None:
+    path = tmp_path / "kubeconfig"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_text(content)
+    _use_kubeconfig(monkeypatch, path)
+
+    code = main(["gc"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("cdh: error: no usable kubeconfig for the kubernetes ")
+    assert f"in {path}: {problem}" in err
+
+
+def test_in_cluster_fallback_without_a_token_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The client reads these from the process environment, not ``environ``.
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "1")
+    if Path("/var/run/secrets/kubernetes.io/serviceaccount/token").exists():
+        pytest.skip("this runner is a pod with a service account token")
+
+    with pytest.raises(
+        EnvironmentError_, match="the in-cluster service account is unusable"
+    ):
+        connect(
+            None,
+            kubeconfig=str(tmp_path / "absent"),
+            environ={"KUBERNETES_SERVICE_HOST": "127.0.0.1"},
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -166,3 +167,45 @@ def test_logging_render_has_daemonset_account_and_read_only_clusterrole() -> Non
     env = objects["DaemonSet"]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert all("valueFrom" in item for item in env)  # credentials never inline
     assert "[OUTPUT]" in objects["ConfigMap"]["data"]["fluent-bit.conf"]
+
+
+def _fluent_bit() -> tuple[dict, str]:
+    objects = {m["kind"]: m for m in render_logging_objects()}
+    config = objects["ConfigMap"]["data"]["fluent-bit.conf"]
+    return objects["DaemonSet"]["spec"]["template"]["spec"], config
+
+
+def _setting(config: str, key: str) -> str:
+    found = re.findall(rf"^\s+{re.escape(key)}\s+(\S+)$", config, re.MULTILINE)
+    assert len(found) == 1, f"{key} is set {len(found)} times"
+    return found[0]
+
+
+def _volume_holding(spec: dict, path: str) -> dict:
+    """The volume mounted writable at or above ``path`` in the container."""
+    mounts = [
+        m
+        for m in spec["containers"][0]["volumeMounts"]
+        if not m.get("readOnly")
+        and (path == m["mountPath"] or path.startswith(m["mountPath"] + "/"))
+    ]
+    assert len(mounts) == 1, f"{path} is on {len(mounts)} writable mounts"
+    return next(v for v in spec["volumes"] if v["name"] == mounts[0]["name"])
+
+
+def test_fluent_bit_s3_buffer_is_on_an_empty_dir_under_a_read_only_root() -> None:
+    spec, config = _fluent_bit()
+
+    assert spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"]
+    assert "emptyDir" in _volume_holding(spec, _setting(config, "store_dir"))
+
+
+def test_fluent_bit_keeps_tail_positions_on_the_node_across_restarts() -> None:
+    spec, config = _fluent_bit()
+    database = _setting(config, "db")
+
+    host_path = _volume_holding(spec, database)["hostPath"]
+
+    assert host_path["type"] == "DirectoryOrCreate"
+    assert database.startswith(host_path["path"] + "/")
+    assert not host_path["path"].startswith("/var/log")
