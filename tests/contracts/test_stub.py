@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -270,3 +272,34 @@ def test_close_stops_the_master_process(contracts: Path, catalog_pact: Path) -> 
     assert stubs.pid is None
     with pytest.raises(OSError):
         loopback_session().get(f"{url}/products/1", timeout=2)
+
+
+def test_master_connection_dropped_without_an_answer_is_asked_again(
+    tmp_path: Path,
+) -> None:
+    # A stand-in master: drops the first connection unanswered, answers the next.
+    listener = socket.create_server(("127.0.0.1", 0))
+    answers = []
+
+    def serve() -> None:
+        for attempt in range(2):
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(4096)
+                if attempt == 1:
+                    body = b'{"address": "127.0.0.1:1"}'
+                    connection.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                        b"Connection: close\r\n\r\n%s" % (len(body), body)
+                    )
+                answers.append(attempt)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    stubs = ContractStubs(tmp_path)
+    stubs._port = listener.getsockname()[1]
+
+    assert stubs._master_get("/mockserver/1") == {"address": "127.0.0.1:1"}
+    thread.join(timeout=5)
+    listener.close()
+    assert answers == [0, 1]
