@@ -311,17 +311,18 @@ class ContractStubs:
 
     def _master_get(self, path: str) -> Any:
         url = f"http://{HOST}:{self._port}{path}"
-        for attempt in range(3):
+        for attempt in range(_MASTER_TRIES):
             try:
                 with _LOOPBACK_OPENER.open(url, timeout=5) as response:
                     return json.loads(response.read())
             except ConnectionResetError:
                 # The master now and then drops a connection without an
-                # answer (seen about once in a few hundred calls); its state
-                # is unchanged, so asking again is safe.
-                if attempt == 2:
+                # answer (seen about once in a hundred calls); its state is
+                # unchanged, so asking again is safe.
+                log.debug("pact mock master dropped %s (try %d)", path, attempt + 1)
+                if attempt == _MASTER_TRIES - 1:
                     raise
-                time.sleep(0.1)
+                time.sleep(0.05 * (attempt + 1))
         return None
 
     def _create(self, path: Path, pacts: list[PactFile]) -> str:
@@ -361,7 +362,9 @@ class ContractStubs:
             )
 
         server_id, port = found.group(1), int(found.group(2))
-        address = self._master_get(f"/mockserver/{server_id}").get("address", "")
+        address = _listening_address(port)
+        if address is None:  # no /proc: ask the master instead
+            address = self._master_get(f"/mockserver/{server_id}").get("address", "")
         if address != f"{HOST}:{port}":
             raise ContractError(
                 f"{names}: the mock server listens on {address!r}, not {HOST} — "
@@ -388,6 +391,42 @@ def _wait_serving(port: int, names: str) -> None:
         except OSError:
             time.sleep(0.05)
     raise ContractError(f"{names}: the stub on port {port} never answered")
+
+
+_MASTER_TRIES = 8
+
+
+def _listening_address(port: int) -> str | None:
+    """``host:port`` of what listens on ``port``, from the kernel's tables.
+
+    Returns None where /proc is not there (not Linux). Anything but exactly
+    one IPv4 loopback listener reads as ``"0.0.0.0:port"`` or the like, so the
+    caller refuses it.
+    """
+    found: set[str] = set()
+    try:
+        tables = [Path(f"/proc/net/{name}").read_text() for name in ("tcp", "tcp6")]
+    except OSError:
+        return None
+    for table in tables:
+        for line in table.splitlines()[1:]:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            address, hexed_port = local.rsplit(":", 1)
+            if state == "0A" and int(hexed_port, 16) == port:  # 0A: LISTEN
+                found.add(_readable(address))
+    if len(found) != 1:
+        return f"{'+'.join(sorted(found)) or 'nothing'}:{port}"
+    return f"{found.pop()}:{port}"
+
+
+def _readable(hexed: str) -> str:
+    raw = bytes.fromhex(hexed)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[::-1])
+    # /proc prints IPv6 addresses as four little-endian 32-bit words.
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+    return socket.inet_ntop(socket.AF_INET6, words)
 
 
 def _fingerprint(path: Path) -> tuple[str, int, int]:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness.contracts.stub import ContractStubs
+from harness.contracts.stub import ContractStubs, _listening_address
 from harness.errors import ContractError
 
 from .helpers import interaction, listening_sockets, loopback_session, write_pact
@@ -303,3 +303,22 @@ def test_master_connection_dropped_without_an_answer_is_asked_again(
     thread.join(timeout=5)
     listener.close()
     assert answers == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("bind", "family", "loopback_only"),
+    [
+        ("127.0.0.1", socket.AF_INET, True),
+        ("0.0.0.0", socket.AF_INET, False),
+        ("::", socket.AF_INET6, False),
+    ],
+)
+def test_listening_address_is_read_from_the_kernel(
+    bind: str, family: socket.AddressFamily, loopback_only: bool
+) -> None:
+    with socket.create_server((bind, 0), family=family) as server:
+        port = server.getsockname()[1]
+
+        address = _listening_address(port)
+
+    assert (address == f"127.0.0.1:{port}") is loopback_only
