@@ -38,6 +38,7 @@ from harness.contracts.store import (
     PactForVerification,
     PactSummary,
     VerificationRecord,
+    single_consumer,
 )
 from harness.errors import ContractError
 
@@ -118,13 +119,8 @@ class BrokerContractStore(ContractStore):
         consumer_version: str,
         branch: str | None = None,
     ) -> list[str]:
-        consumers = {p.consumer for p in pacts}
-        if len(consumers) != 1:
-            raise ContractError(
-                f"publish one consumer's pacts at a time (got {sorted(consumers)})"
-            )
         body: dict[str, Any] = {
-            "pacticipantName": consumers.pop(),
+            "pacticipantName": single_consumer(pacts),
             "pacticipantVersionNumber": consumer_version,
             "contracts": [
                 {

@@ -37,6 +37,7 @@ from harness.contracts.store import (
     PactSummary,
     VerificationRecord,
     now,
+    single_consumer,
 )
 from harness.errors import ContractError
 
@@ -72,12 +73,7 @@ class LocalContractStore(ContractStore):
         consumer_version: str,
         branch: str | None = None,
     ) -> list[str]:
-        consumers = {p.consumer for p in pacts}
-        if len(consumers) != 1:
-            raise ContractError(
-                f"publish one consumer's pacts at a time (got {sorted(consumers)})"
-            )
-        consumer = consumers.pop()
+        consumer = single_consumer(pacts)
         record_path = self._publication_path(consumer, consumer_version)
         record = _read(record_path) or {
             "consumer": consumer,

@@ -193,6 +193,20 @@ class PactSummary:
     last_verification: str = "never"
 
 
+def single_consumer(pacts: Sequence[PactFile]) -> str:
+    """The one consumer whose pacts these are; publishing is per consumer.
+
+    Raises:
+        ContractError: the pacts name several consumers (or none).
+    """
+    consumers = {p.consumer for p in pacts}
+    if len(consumers) != 1:
+        raise ContractError(
+            f"publish one consumer's pacts at a time (got {sorted(consumers)})"
+        )
+    return consumers.pop()
+
+
 class ContractStore(ABC):
     """The operations the pipeline needs from wherever contracts are kept."""
 
