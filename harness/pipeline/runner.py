@@ -56,8 +56,10 @@ class Run:
 
     @property
     def passed(self) -> bool:
-        """Every stage of the pipeline ran and passed (fails closed)."""
-        return not self.interrupted and all(
+        """Every stage ran and passed, and teardown removed everything."""
+        if self.interrupted or (self.teardown and self.teardown.status != PASSED):
+            return False
+        return all(
             name in self.results and self.results[name].status == PASSED
             for name in self.pipeline.stages
         )

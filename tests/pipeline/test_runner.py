@@ -77,6 +77,19 @@ def test_run_missing_a_stage_result_is_not_passed(repo: Repo) -> None:
     assert run.exit_code == 1
 
 
+def test_run_whose_teardown_failed_is_not_passed(repo: Repo) -> None:
+    repo.pipeline("unit: {layer: unit}\n")
+    pipeline = load_pipeline(repo.root / "pipelines" / "ci.yaml")
+    run = Run(pipeline, "r1", repo.root / "r1")
+    run.results["unit"] = StageResult("unit", "passed")
+    assert run.passed
+
+    run.teardown = StageResult("teardown", "failed", "namespace still terminating")
+
+    assert not run.passed
+    assert run.exit_code == 1
+
+
 FLAKY = """\
 from pathlib import Path
 
