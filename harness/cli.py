@@ -25,11 +25,12 @@ from harness.errors import HarnessError
 from harness.model import Pipeline
 from harness.pipeline.export import FORMATS, default_output, export
 from harness.pipeline.graph import render_plan
-from harness.pipeline.runner import Run, Runner, new_run_id
+from harness.pipeline.runner import Runner, new_run_id
 from harness.pipeline.signals import signals_held
 from harness.pipeline.single import single_stage
 from harness.report.html import write_run_reports
 from harness.report.results import publish_step_summary, stage_table, write_reports
+from harness.run import Run
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

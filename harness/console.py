@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING
 
-from harness.pipeline.stages import FAILED, PASSED, SKIPPED, StageResult
+from harness.run import FAILED, PASSED, SKIPPED, StageResult
 
 if TYPE_CHECKING:
     from rich.live import Live

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from harness.console import LiveProgress, PlainProgress, wants_live_view
-from harness.pipeline.stages import FAILED, PASSED, SKIPPED, StageResult
+from harness.run import FAILED, PASSED, SKIPPED, StageResult
 
 
 class Terminal(io.StringIO):

@@ -6,9 +6,7 @@ import logging
 import secrets
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Protocol
 
 from harness.contracts.gate import deploy_gate, record_deployed
@@ -17,14 +15,8 @@ from harness.environments.base import Deployment, Environment
 from harness.errors import HarnessError
 from harness.model import Pipeline, Stage
 from harness.pipeline.signals import signals_held
-from harness.pipeline.stages import (
-    FAILED,
-    PASSED,
-    SKIPPED,
-    ProcessRegistry,
-    StageResult,
-    run_test_stage,
-)
+from harness.pipeline.stages import ProcessRegistry, run_test_stage
+from harness.run import FAILED, PASSED, SKIPPED, Run, StageResult
 
 log = logging.getLogger(__name__)
 
@@ -37,38 +29,6 @@ class Progress(Protocol):
     def finished(self, result: StageResult) -> None: ...
 
     def note(self, text: str) -> None: ...
-
-
-@dataclass
-class Run:
-    """One run of a pipeline and everything the reports need."""
-
-    pipeline: Pipeline
-    run_id: str
-    run_dir: Path
-    started: float = field(default_factory=time.time)
-    finished: float = 0.0
-    results: dict[str, StageResult] = field(default_factory=dict)
-    interrupted: bool = False
-    teardown: StageResult | None = None
-    context: str | None = None
-    keep_on_failure: bool = False
-
-    @property
-    def passed(self) -> bool:
-        """Every stage ran and passed, and teardown removed everything."""
-        if self.interrupted or (self.teardown and self.teardown.status != PASSED):
-            return False
-        return all(
-            name in self.results and self.results[name].status == PASSED
-            for name in self.pipeline.stages
-        )
-
-    @property
-    def exit_code(self) -> int:
-        if self.interrupted:
-            return 130
-        return 0 if self.passed else 1
 
 
 def new_run_id(pipeline: Pipeline) -> str:

@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,33 +19,15 @@ from harness.environments.base import Deployment
 from harness.load.gate import format_value
 from harness.load.options import stage_arguments
 from harness.model import Stage
-from harness.report.junit import TestCounts, UnreadableResultsError, read_junit
+from harness.report.junit import UnreadableResultsError, read_junit
+from harness.run import FAILED, PASSED, StageResult, TestCounts
 from harness.thresholds import parse_threshold
 
 log = logging.getLogger(__name__)
 
-PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
-
 # pytest's exit codes that mean the session ran to its end: all passed,
 # some failed, no tests collected. Anything else is a crash or a usage error.
 _COMPLETED = {0, 1, 5}
-
-
-@dataclass
-class StageResult:
-    """What happened to one stage, as results.json records it."""
-
-    name: str
-    status: str
-    reason: str = ""
-    seconds: float = 0.0
-    started: float = 0.0
-    layer: str | None = None
-    tests: TestCounts | None = None
-    junit: str | None = None
-    log: str | None = None
-    figures: dict[str, Any] = field(default_factory=dict)
-    flaky: list[str] = field(default_factory=list)
 
 
 class ProcessRegistry:

@@ -21,11 +21,11 @@ from typing import Any
 
 from harness.layers import Layer
 from harness.load.stats import read_history
-from harness.pipeline.runner import Run
 from harness.report.charts import Bar, lines, paired_bars, timeline
 from harness.report.failures import FailedTest, failed_tests, with_logs
 from harness.report.merged import merge_junit
 from harness.report.results import run_record
+from harness.run import Run
 
 log = logging.getLogger(__name__)
 

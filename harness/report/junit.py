@@ -3,33 +3,9 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Failure:
-    """One failed or erroring test case."""
-
-    test: str
-    message: str
-
-
-@dataclass(frozen=True)
-class TestCounts:
-    """What a stage's tests did, from its JUnit file."""
-
-    __test__ = False  # not a pytest test class despite its name
-
-    total: int = 0
-    failed: int = 0
-    errors: int = 0
-    skipped: int = 0
-    failures: tuple[Failure, ...] = field(default_factory=tuple)
-
-    @property
-    def passed(self) -> int:
-        return self.total - self.failed - self.errors - self.skipped
+from harness.run import Failure, TestCounts
 
 
 class UnreadableResultsError(Exception):

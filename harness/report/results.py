@@ -8,8 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness.pipeline.runner import Run
-from harness.pipeline.stages import StageResult
+from harness.run import Run, StageResult
 
 
 def run_record(run: Run) -> dict[str, Any]:

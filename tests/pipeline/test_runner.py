@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 from harness.config import load_pipeline
-from harness.pipeline.runner import Run
-from harness.pipeline.stages import StageResult
+from harness.run import Run, StageResult
 from tests.pipeline.conftest import Repo, alive
 
 FULL = """\

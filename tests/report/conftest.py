@@ -14,9 +14,8 @@ from harness.layers import Layer
 from harness.load.gate import evaluate
 from harness.load.stats import read_stats
 from harness.model import Pipeline, Stage, System
-from harness.pipeline.runner import Run
-from harness.pipeline.stages import FAILED, PASSED, StageResult
 from harness.report.junit import read_junit
+from harness.run import FAILED, PASSED, Run, StageResult
 from harness.thresholds import parse_threshold
 
 LOAD_DATA = Path(__file__).parent.parent / "load" / "data"

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from harness.pipeline.runner import Run
 from harness.report.html import write_run_reports
+from harness.run import Run
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = (

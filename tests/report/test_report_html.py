@@ -6,13 +6,13 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.pipeline.runner import Run
 from harness.report.html import render_html, write_run_reports
 from harness.report.results import (
     publish_step_summary,
     run_record,
     summary_markdown,
 )
+from harness.run import Run
 
 
 def test_report_is_self_contained(failing_run: Run) -> None:
