@@ -371,7 +371,8 @@ def _stage(name: str, entry: Entry, names: Collection[str], system: System) -> S
                 'add e.g. gate: ["p95 < 300ms", "error_rate < 1%"]',
             )
         return replace(common, thresholds=thresholds, load=load)
-    return replace(common, gate=_optional(fields, "gate", _test_gate, TestGate()))
+    gate = _optional(fields, "gate", lambda e: _test_gate(e, system), TestGate())
+    return replace(common, gate=gate)
 
 
 def _paths(
@@ -408,16 +409,52 @@ def _only_for(fields: Mapping[str, Entry], keys: Collection[str], kind: str) -> 
             )
 
 
-def _test_gate(entry: Entry) -> TestGate:
+def _test_gate(entry: Entry, system: System) -> TestGate:
     fields = entry.mapping(
-        ("max_failures", "reruns"),
+        ("max_failures", "reruns", "coverage", "cover"),
         expected="a mapping like {max_failures: 0, reruns: 2}",
         fix="lists of thresholds are for load stages",
     )
+    coverage = _optional(fields, "coverage", _percentage, None)
+    if "cover" in fields and coverage is None:
+        raise fields["cover"].key_error(
+            "cover: names what coverage: measures", "add coverage: 80% or remove it"
+        )
+    services: tuple[str, ...] = ()
+    if coverage is not None:
+        services = tuple(str(s.path) for s in system.services.values())
     return TestGate(
         max_failures=_optional(fields, "max_failures", lambda e: e.integer(0), 0),
         reruns=_optional(fields, "reruns", lambda e: e.integer(0, 5), 0),
+        coverage=coverage,
+        cover=_optional(fields, "cover", lambda e: _existing(e, system), services),
     )
+
+
+def _percentage(entry: Entry) -> float:
+    written = entry.text()
+    try:
+        value = float(written.removesuffix("%"))
+    except ValueError:
+        value = -1.0
+    if not written.endswith("%") or not 0 <= value <= 100:
+        raise entry.error(
+            f"{entry.name}: {written!r} is not a percentage", "write e.g. 80%"
+        )
+    return value / 100.0
+
+
+def _existing(entry: Entry, system: System) -> tuple[str, ...]:
+    found = []
+    for item in entry.items("a list of folders", "write e.g. [services]"):
+        path = system.root / item.text()
+        if not path.exists():
+            raise item.error(
+                f"{item.name}: {item.text()!r} not found",
+                "fix the path; it is relative to the folder of the system file",
+            )
+        found.append(str(path))
+    return tuple(found)
 
 
 def _thresholds(entry: Entry) -> tuple[Threshold, ...]:

@@ -76,12 +76,16 @@ class TestGate:
 
     ``reruns`` runs the failed tests again up to that many times; a test that
     passes on a rerun counts as passed and is reported as flaky.
+    ``coverage`` is the floor (a fraction) for the line coverage the stage's
+    tests give the code under ``cover`` (absolute paths).
     """
 
     __test__ = False  # not a pytest test class despite its name
 
     max_failures: int = 0
     reruns: int = 0
+    coverage: float | None = None
+    cover: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

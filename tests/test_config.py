@@ -108,7 +108,8 @@ def test_demo_files_load_into_the_model(repo: Path) -> None:
     assert deploy.needs == ("integration", "contract")
     unit = pipeline.stages["unit"]
     assert (unit.layer, unit.paths, unit.timeout) == (Layer.UNIT, ("suites/unit",), 600)
-    assert unit.gate == TestGate(max_failures=0)
+    assert (unit.gate.max_failures, unit.gate.coverage) == (0, 0.6)
+    assert len(unit.gate.cover) == 3
     load = pipeline.stages["load"]
     assert load.load is not None
     assert load.load.locustfile == repo / "suites/load/locustfile.py"
@@ -658,9 +659,9 @@ LOAD = "load: {layer: load, locustfile: suites/load/locustfile.py, target: order
             id="negative-max-failures",
         ),
         pytest.param(
-            "unit: {layer: unit, gate: {coverage: 80%}}\n",
-            "pipelines/ci.yaml:3: unknown key 'coverage' in stages.unit.gate — use "
-            "one of: max_failures, reruns",
+            "unit: {layer: unit, gate: {coverag: 80%}}\n",
+            "pipelines/ci.yaml:3: unknown key 'coverag' in stages.unit.gate — did "
+            "you mean 'coverage'?",
             id="unknown-gate-key",
         ),
     ],
@@ -876,3 +877,48 @@ def test_values_out_of_any_sensible_range(
     repo: Path, stage: str, expected: str
 ) -> None:
     assert expected in stages_error(LOAD + stage)
+
+
+def test_coverage_gate_defaults_to_the_services_code(repo: Path) -> None:
+    write(
+        repo / "pipelines/ci.yaml",
+        "system: ../system.yaml\nstages:\n"
+        "  unit: {layer: unit, gate: {coverage: 80%}}\n",
+    )
+
+    gate = load_pipeline(repo / "pipelines/ci.yaml").stages["unit"].gate
+
+    assert gate.coverage == 0.8
+    assert gate.cover == (
+        str(repo / "services" / "catalog"),
+        str(repo / "services" / "orders"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("gate", "expected"),
+    [
+        (
+            "{coverage: lots}",
+            "pipelines/ci.yaml:3: stages.unit.gate.coverage: 'lots' is not a "
+            "percentage — write e.g. 80%",
+        ),
+        (
+            "{coverage: 180%}",
+            "pipelines/ci.yaml:3: stages.unit.gate.coverage: '180%' is not a "
+            "percentage — write e.g. 80%",
+        ),
+        (
+            "{cover: [services]}",
+            "pipelines/ci.yaml:3: cover: names what coverage: measures — add "
+            "coverage: 80% or remove it",
+        ),
+        (
+            "{coverage: 80%, cover: [nope]}",
+            "pipelines/ci.yaml:3: stages.unit.gate.cover[0]: 'nope' not found — fix "
+            "the path; it is relative to the folder of the system file",
+        ),
+    ],
+)
+def test_coverage_gate_mistakes(repo: Path, gate: str, expected: str) -> None:
+    assert stages_error(f"unit: {{layer: unit, gate: {gate}}}\n") == expected

@@ -154,7 +154,19 @@ def test_plan_prints_the_stage_graph_without_running(example: Path) -> None:
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "pipeline ci (local environment)"
-    assert lines[1].split() == ["1.", "unit", "layer", "unit", "gate:", "all", "pass"]
+    assert lines[1].split() == [
+        "1.",
+        "unit",
+        "layer",
+        "unit",
+        "gate:",
+        "all",
+        "pass,",
+        "coverage",
+        ">=",
+        "60%",
+    ]
+    assert lines[6].split()[-3:] == ["pass,", "2", "reruns"]
     assert lines[3].split()[:2] == ["2.", "contract"]
     assert lines[-1].split() == ["7.", "teardown", "always"]
     assert not (example / ".cdh").exists()

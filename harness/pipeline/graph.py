@@ -49,7 +49,12 @@ def _describe_gate(pipeline: Pipeline, name: str) -> str:
     stage = pipeline.stages[name]
     if stage.thresholds:
         return "  gate: " + ", ".join(t.text for t in stage.thresholds)
-    if stage.layer is not None:
-        allowed = stage.gate.max_failures
-        return f"  gate: failures <= {allowed}" if allowed else "  gate: all pass"
-    return ""
+    if stage.layer is None:
+        return ""
+    gate = stage.gate
+    parts = [f"failures <= {gate.max_failures}" if gate.max_failures else "all pass"]
+    if gate.coverage is not None:
+        parts.append(f"coverage >= {gate.coverage:.0%}")
+    if gate.reruns:
+        parts.append(f"{gate.reruns} reruns")
+    return "  gate: " + ", ".join(parts)

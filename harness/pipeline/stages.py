@@ -97,6 +97,10 @@ def pytest_command(
     ]
     if deployment is not None and stage.layer.needs_environment:
         command.append(f"--environment={run_dir / 'environment.json'}")
+    if stage.gate.coverage is not None:
+        report = run_dir / "coverage" / f"{stage.name}.json"
+        command += [f"--cov={path}" for path in stage.gate.cover]
+        command += [f"--cov-report=json:{report}"]
     if stage.load is not None:
         load = stage.load
         command += [
@@ -302,8 +306,16 @@ def _decide(
         result.reason = f"{broken} of {counts.total} tests failed{detail}"
         return result
 
+    if stage.gate.coverage is not None and not _coverage_holds(stage, result, run_dir):
+        return result
+
     result.status = PASSED
     result.reason = f"{counts.passed} passed"
+    if "coverage" in result.figures:
+        floor = stage.gate.coverage or 0.0
+        result.reason += (
+            f", coverage {result.figures['coverage']:.1f}% (floor {floor:.0%})"
+        )
     if broken:
         result.reason += (
             f", {broken} failed (allowed by max_failures: {stage.gate.max_failures})"
@@ -311,6 +323,25 @@ def _decide(
     if counts.skipped:
         result.reason += f", {counts.skipped} skipped"
     return result
+
+
+def _coverage_holds(stage: Stage, result: StageResult, run_dir: Path) -> bool:
+    """Read the stage's coverage report; a missing one fails the gate."""
+    floor = stage.gate.coverage or 0.0
+    path = run_dir / "coverage" / f"{stage.name}.json"
+    try:
+        measured = float(json.loads(path.read_text())["totals"]["percent_covered"])
+    except (OSError, ValueError, KeyError, TypeError):
+        result.reason = (
+            f"no coverage data in {path} — is pytest-cov installed where the "
+            "stage's pytest runs?"
+        )
+        return False
+    result.figures["coverage"] = round(measured, 2)
+    if measured < floor * 100:
+        result.reason = f"coverage {measured:.1f}% is below the gate's {floor:.0%}"
+        return False
+    return True
 
 
 def _attach_load_figures(result: StageResult, run_dir: Path) -> None:

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from harness.config import load_pipeline
 from harness.run import Run, StageResult
 from tests.pipeline.conftest import Repo, alive
@@ -132,6 +134,33 @@ def test_without_reruns_a_flaky_test_fails_the_gate(repo: Repo) -> None:
     repo.pipeline("unit: {layer: unit}\n")
 
     assert repo.cdh("run", "pipelines/ci.yaml").returncode == 1
+
+
+@pytest.mark.parametrize(("floor", "passes"), [("40%", True), ("90%", False)])
+def test_coverage_gate_measures_the_code_it_names(
+    repo: Repo, floor: str, passes: bool
+) -> None:
+    repo.write(
+        "lib/calc.py",
+        "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n",
+    )
+    repo.write("pytest.ini", "[pytest]\npythonpath = lib\n")
+    repo.write(
+        "suites/unit/test_calc.py",
+        "from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    )
+    repo.pipeline(f"unit: {{layer: unit, gate: {{coverage: {floor}, cover: [lib]}}}}\n")
+
+    result = repo.cdh("run", "pipelines/ci.yaml")
+
+    unit = repo.stage("unit")
+    assert unit["figures"]["coverage"] == pytest.approx(75.0)
+    if passes:
+        assert result.returncode == 0, unit["reason"]
+        assert unit["reason"] == "2 passed, coverage 75.0% (floor 40%)"
+    else:
+        assert result.returncode == 1
+        assert unit["reason"] == "coverage 75.0% is below the gate's 90%"
 
 
 def test_stage_selecting_no_tests_fails_closed(repo: Repo) -> None:
