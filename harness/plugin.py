@@ -116,6 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _SOCKETS.uninstall()
     state = config.stash.get(_STATE, None)
     if state is not None and state.environment is not None:
         environment, state.environment = state.environment, None
@@ -167,9 +168,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if state.layers.get(item.nodeid) is not Layer.UNIT:
         return (yield)
 
-    attempts: list[str] = []
-    with _sockets_refused(attempts):
+    _SOCKETS.install()
+    _SOCKETS.attempts = []
+    try:
         result = yield
+    finally:
+        attempts, _SOCKETS.attempts = _SOCKETS.attempts, None
     if attempts:
         pytest.fail(
             f"unit test opened a socket connection to {attempts[0]}; unit tests "
@@ -184,29 +188,44 @@ class SocketBlockedError(HarnessError, OSError):
     """Raised inside a unit test that tries to connect a socket."""
 
 
-class _sockets_refused:  # noqa: N801 - reads as a with-statement phrase
-    """Make every ``socket.connect`` in the block raise and be recorded."""
+class _SocketGuard:
+    """Refuses and records socket connections while ``attempts`` is a list.
 
-    def __init__(self, attempts: list[str]) -> None:
-        self.attempts = attempts
+    Installed once, at the first unit test, and removed when pytest
+    unconfigures: patching ``socket.socket`` around every test would cost
+    each unit test more than the guard is worth.
+    """
+
+    def __init__(self) -> None:
+        self.attempts: list[str] | None = None
         self.saved: dict[str, Callable[..., Any]] = {}
 
-    def __enter__(self) -> None:
-        attempts = self.attempts
+    def install(self) -> None:
+        if self.saved:
+            return
+        for name in ("connect", "connect_ex"):
+            original = getattr(socket.socket, name)
+            self.saved[name] = original
+            setattr(socket.socket, name, self._guarded(original))
 
-        def refuse(sock: socket.socket, address: Any, *args: Any) -> Any:
-            attempts.append(_describe(address))
+    def uninstall(self) -> None:
+        for name, original in self.saved.items():
+            setattr(socket.socket, name, original)
+        self.saved = {}
+
+    def _guarded(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def connect(sock: socket.socket, address: Any, *args: Any) -> Any:
+            if self.attempts is None:
+                return original(sock, address, *args)
+            self.attempts.append(_describe(address))
             raise SocketBlockedError(
                 f"socket connection to {_describe(address)} refused in a unit test"
             )
 
-        for name in ("connect", "connect_ex"):
-            self.saved[name] = getattr(socket.socket, name)
-            setattr(socket.socket, name, refuse)
+        return connect
 
-    def __exit__(self, *exc: object) -> None:
-        for name, original in self.saved.items():
-            setattr(socket.socket, name, original)
+
+_SOCKETS = _SocketGuard()
 
 
 def _describe(address: Any) -> str:

@@ -225,3 +225,31 @@ def test_environment_file_can_come_from_the_ini(suites: pytest.Pytester) -> None
     result = suites.runpytest("suites")
 
     result.assert_outcomes(passed=1)
+
+
+def test_sockets_work_again_after_a_unit_test_in_the_same_session(
+    suites: pytest.Pytester,
+) -> None:
+    write(suites, "suites/integration/test_b.py", CONNECTS)
+    write(suites, "suites/unit/test_a.py", "def test_pure():\n    assert 1 + 1 == 2\n")
+    write(
+        suites,
+        "suites/zz/test_c.py",
+        "import pytest\n\n"
+        + CONNECTS.replace(
+            "def test_listen", "@pytest.mark.integration\ndef test_listen"
+        ),
+    )
+
+    result = suites.runpytest("suites")
+
+    result.assert_outcomes(passed=3)
+
+
+CONNECTS = (
+    "import socket\n\n"
+    "def test_listen_and_connect():\n"
+    "    server = socket.create_server(('127.0.0.1', 0))\n"
+    "    socket.create_connection(server.getsockname(), timeout=1).close()\n"
+    "    server.close()\n"
+)
