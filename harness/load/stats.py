@@ -188,17 +188,7 @@ def read_stats(prefix: Path | str) -> dict[str, RequestStats]:
     stats: dict[str, RequestStats] = {}
     for row in _rows(path, _STATS_COLUMNS):
         entry = RequestStats(
-            method=row.text("type"),
-            name=row.text("name"),
-            requests=row.count("requests"),
-            failures=row.count("failures"),
-            median=row.number("median"),
-            avg=row.number("avg"),
-            min=row.number("min"),
-            max=row.number("max"),
-            rps=row.rate("rps"),
-            failures_per_s=row.rate("failures_per_s"),
-            percentiles=row.percentiles(),
+            method=row.text("type"), name=row.text("name"), **_figures(row)
         )
         stats[entry.key] = entry
 
@@ -208,6 +198,21 @@ def read_stats(prefix: Path | str) -> dict[str, RequestStats]:
             "totals; see its log next to the CSV"
         )
     return stats
+
+
+def _figures(row: _Row) -> dict[str, Any]:
+    """The figures both CSVs share, by column header."""
+    return {
+        "requests": row.count("requests"),
+        "failures": row.count("failures"),
+        "median": row.number("median"),
+        "avg": row.number("avg"),
+        "min": row.number("min"),
+        "max": row.number("max"),
+        "rps": row.rate("rps"),
+        "failures_per_s": row.rate("failures_per_s"),
+        "percentiles": row.percentiles(),
+    }
 
 
 def read_history(prefix: Path | str) -> list[HistoryPoint]:
@@ -228,15 +233,7 @@ def read_history(prefix: Path | str) -> list[HistoryPoint]:
             timestamp=row.count("timestamp"),
             users=row.count("users"),
             key=_key(row.text("type"), row.text("name")),
-            rps=row.rate("rps"),
-            failures_per_s=row.rate("failures_per_s"),
-            requests=row.count("requests"),
-            failures=row.count("failures"),
-            median=row.number("median"),
-            avg=row.number("avg"),
-            min=row.number("min"),
-            max=row.number("max"),
-            percentiles=row.percentiles(),
+            **_figures(row),
         )
         for row in _rows(path, _HISTORY_COLUMNS, allow_empty=True)
     ]
