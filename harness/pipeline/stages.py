@@ -164,6 +164,8 @@ def run_test_stage(
         "CDH_RUN_DIR": str(run_dir),
         "CDH_STAGE": stage.name,
         "CDH_FAILED_FILE": str(failed_file),
+        # pytest-cov's data file goes with the run, not into the repository.
+        "COVERAGE_FILE": str(run_dir / "coverage" / f".coverage.{stage.name}"),
     }
 
     code = _session(stage, command, root, env, log_path, processes)

@@ -155,6 +155,7 @@ def test_coverage_gate_measures_the_code_it_names(
 
     unit = repo.stage("unit")
     assert unit["figures"]["coverage"] == pytest.approx(75.0)
+    assert not (repo.root / ".coverage").exists()
     if passes:
         assert result.returncode == 0, unit["reason"]
         assert unit["reason"] == "2 passed, coverage 75.0% (floor 40%)"
