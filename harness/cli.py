@@ -9,13 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 from harness.config import load_pipeline, load_system
 from harness.console import make_progress, write_line
@@ -26,7 +24,7 @@ from harness.model import Pipeline
 from harness.pipeline.export import FORMATS, default_output, export
 from harness.pipeline.graph import render_plan
 from harness.pipeline.runner import Runner, new_run_id
-from harness.pipeline.signals import signals_held
+from harness.pipeline.signals import signals_held, signals_interrupt
 from harness.pipeline.single import single_stage
 from harness.report.html import write_run_reports
 from harness.report.results import publish_step_summary, stage_table, write_reports
@@ -223,18 +221,11 @@ def _execute(pipeline: Pipeline, args: argparse.Namespace) -> int:
     _out(f"run {run_id}: {pipeline.name} on the {pipeline.environment} environment")
 
     progress = make_progress(list(pipeline.stages), sys.stdout)
-    # A shell that starts cdh in the background hands it SIGINT ignored;
-    # Ctrl-C and SIGTERM must both reach the runner's clean-up.
-    previous = {
-        signum: signal.signal(signum, _interrupt)
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
     try:
-        Runner(pipeline, run, progress).execute()
+        with signals_interrupt():
+            Runner(pipeline, run, progress).execute()
     finally:
         with signals_held():
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
             run.finished = run.finished or time.time()
             write_reports(run)
             write_run_reports(run)
@@ -267,26 +258,21 @@ def _up(args: argparse.Namespace) -> int:
     )
     shared = system.root / ".cdh" / "environment.json"
     deployment = None
-    previous = {
-        signum: signal.signal(signum, _interrupt)
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
     try:
-        deployment = environment.deploy(system)
-        deployment.write(run_dir / "environment.json")
-        deployment.write(shared)
-        for name, url in deployment.services.items():
-            _out(f"{name:<14} {url}")
-        _out(f"logs in {run_dir / 'logs'}; test against it with")
-        _out(f"  pytest -m api --environment={shared}")
-        _out("Ctrl-C stops everything")
-        threading.Event().wait()
+        with signals_interrupt():
+            deployment = environment.deploy(system)
+            deployment.write(run_dir / "environment.json")
+            deployment.write(shared)
+            for name, url in deployment.services.items():
+                _out(f"{name:<14} {url}")
+            _out(f"logs in {run_dir / 'logs'}; test against it with")
+            _out(f"  pytest -m api --environment={shared}")
+            _out("Ctrl-C stops everything")
+            threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
         with signals_held():
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
             environment.collect_logs()
             environment.teardown()
             if deployment is not None:
@@ -306,11 +292,6 @@ def _export(args: argparse.Namespace) -> int:
     out.write_text(text)
     _out(f"wrote {out}")
     return 0
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGINT and SIGTERM take one path: stop stages, tear down, report."""
-    raise KeyboardInterrupt
 
 
 def _out(line: str) -> None:

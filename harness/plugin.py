@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -31,6 +30,7 @@ import pytest
 from harness.environments.base import Deployment, Environment
 from harness.errors import HarnessError
 from harness.layers import LAYER_NAMES, Layer, layer_from_path
+from harness.pipeline.signals import raise_interrupt
 
 log = logging.getLogger(__name__)
 
@@ -311,15 +311,11 @@ def _start_local(config: pytest.Config, state: _State) -> Deployment:
     # pytest turns Ctrl-C into KeyboardInterrupt and unconfigures; SIGTERM
     # would end the process with the services still running.
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+        signal.signal(signal.SIGTERM, raise_interrupt)
     deployment = environment.deploy(system)
     deployment.write(run_dir / "environment.json")
     deployment.write(config.rootpath / ".cdh" / "environment.json")
     return deployment
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="session")

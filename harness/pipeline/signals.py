@@ -19,6 +19,28 @@ log = logging.getLogger(__name__)
 _HELD = (signal.SIGINT, signal.SIGTERM)
 
 
+def raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """A handler that makes SIGTERM (or SIGINT) take Ctrl-C's path."""
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """Inside the block, SIGINT and SIGTERM raise KeyboardInterrupt.
+
+    Set explicitly: a shell that starts a program in the background hands it
+    SIGINT ignored, and SIGTERM would otherwise end the process with its
+    clean-up undone. The previous handlers come back, while signals are held.
+    """
+    previous = {signum: signal.signal(signum, raise_interrupt) for signum in _HELD}
+    try:
+        yield
+    finally:
+        with signals_held():
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
 def _note(signum: int, frame: FrameType | None) -> None:
     log.warning("signal %s during clean-up: finishing clean-up first", signum)
 

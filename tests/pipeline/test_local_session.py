@@ -6,25 +6,27 @@ import json
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 from tests.pipeline.conftest import Repo, alive
 from tests.pipeline.test_runner import port_is_free, wait_for
 
+API_SESSION = [sys.executable, "-m", "pytest", "-m", "api", "suites"]
+API_SESSION += ["-p", "no:cacheprovider"]
+
+
+def session_environment(repo: Repo) -> dict[str, Any]:
+    """What the session's own local environment recorded (kept after it)."""
+    path = repo.root / ".cdh" / "pytest" / "environment.json"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
 
 def test_api_layer_starts_the_local_environment_itself(repo: Repo) -> None:
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-m",
-            "api",
-            "suites",
-            "-p",
-            "no:cacheprovider",
-        ],
+        API_SESSION,
         cwd=repo.root,
         capture_output=True,
         text=True,
@@ -34,9 +36,7 @@ def test_api_layer_starts_the_local_environment_itself(repo: Repo) -> None:
     assert result.returncode == 0, result.stdout
     assert "1 passed" in result.stdout
     assert not (repo.root / ".cdh" / "environment.json").exists()
-    environment = json.loads(
-        (repo.root / ".cdh" / "pytest" / "environment.json").read_text()
-    )
+    environment = session_environment(repo)
     (pid,) = environment["details"]["pids"].values()
     assert not alive(pid)
 
@@ -48,16 +48,7 @@ def test_interrupted_session_stops_the_services(repo: Repo, signum: int) -> None
         "import time\n\ndef test_slow(service_url):\n    time.sleep(60)\n",
     )
     session = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-m",
-            "api",
-            "suites",
-            "-p",
-            "no:cacheprovider",
-        ],
+        API_SESSION,
         cwd=repo.root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -68,9 +59,7 @@ def test_interrupted_session_stops_the_services(repo: Repo, signum: int) -> None
     session.send_signal(signum)
     session.wait(timeout=30)
 
-    environment = json.loads(
-        (repo.root / ".cdh" / "pytest" / "environment.json").read_text()
-    )
+    environment = session_environment(repo)
     (pid,) = environment["details"]["pids"].values()
     assert not alive(pid)
     assert port_is_free(environment["services"]["web"])
